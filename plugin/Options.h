@@ -1,0 +1,30 @@
+//===- Options.h - Settings of the goroutine plugin ------------*- C++ -*-===//
+//
+// What the user can set with -fplugin-arg-goroutine-<key>[=<value>]; parsed by
+// GoroutinePlugin.cpp, read by the passes.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GOROUTINE_PLUGIN_OPTIONS_H
+#define GOROUTINE_PLUGIN_OPTIONS_H
+
+#include <cstdint>
+
+namespace goroutine {
+
+struct PluginOptions {
+  // Bytes guaranteed free below every call into code that was not
+  // instrumented (libc, libstdc++, other libraries); see docs/stacks.md for
+  // how 16 KiB was chosen. `reserve=N`.
+  uint64_t Reserve = 16384;
+  // Bytes guaranteed below calls into libm and compiler runtime routines that
+  // LLVM emits for intrinsics and instructions (pow, fmod, ...): small leaf
+  // functions, measured by tools/measure-stack-usage. `libm-reserve=N`.
+  uint64_t LibmReserve = 2048;
+  // `no-reserve`: insert no checks before uninstrumented calls (for
+  // measurement only: such calls may then overflow a goroutine stack).
+  bool InsertReserveChecks = true;
+};
+
+} // namespace goroutine
+
+#endif // GOROUTINE_PLUGIN_OPTIONS_H

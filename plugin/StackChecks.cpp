@@ -1,0 +1,270 @@
+//===- StackChecks.cpp - Checks LLVM's split-stack prologue misses --------===//
+//
+// LLVM's x86-64 split-stack prologue (enabled by the "split-stack" function
+// attribute, which the plugin turns on for every function) checks the frame a
+// function allocates on entry. Three things escape it; this pass handles them
+// in every instrumented function:
+//
+// 1. Calls into code that was not instrumented (libc, libstdc++, indirect
+//    calls, no_split_stack functions) run with whatever stack is left. Before
+//    each such call the pass inserts
+//
+//        lea  -R(%rsp), %r11
+//        cmp  %fs:0x70, %r11
+//        ja   1f
+//        mov  $R, %r10
+//        call __goroutine_morestack      (preserves every register)
+//      1:
+//
+//    with R the reserve (PluginOptions::Reserve, or LibmReserve for small
+//    libm leaves). A check dominated by another check of at least the same
+//    size is redundant while %rsp does not move, so in functions without
+//    dynamic allocas only the first check on each dominator-tree path stays.
+//
+// 2. Dynamic allocas (VLAs, alloca()) grow the frame after the prologue. The
+//    backend's own split-stack lowering of them would call libgcc's
+//    __morestack_allocate_stack_space; instead the pass checks first, with the
+//    byte count in a register:
+//
+//        mov  %rsp, %r11 ; sub size, %r11 ; jb 2f
+//        cmp  %fs:0x70, %r11 ; ja 1f
+//      2: mov size, %r10 ; call __goroutine_morestack
+//      1:
+//
+//    after which the backend's check always passes.
+//
+// 3. Locals aligned beyond 64 bytes make the prologue realign %rsp by up to
+//    (alignment - 16) bytes below the frame it checked. Such allocas become
+//    16-byte-aligned allocas with room to align by hand, so the frame the
+//    prologue checks is the frame used.
+//
+// The checks call from inline assembly, which the compiler does not see as a
+// call, so functions that get one are marked "noredzone".
+//
+//===----------------------------------------------------------------------===//
+
+#include "StackChecks.h"
+
+#include "CallStackNeeds.h"
+
+#include "llvm/ADT/Statistic.h"
+#include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/Dominators.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InlineAsm.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/Module.h"
+
+using namespace llvm;
+
+#define DEBUG_TYPE "goroutine-stack-checks"
+
+STATISTIC(NumReserveChecks, "Checks inserted before uninstrumented calls");
+STATISTIC(NumReserveElided, "Reserve checks elided by a dominating check");
+STATISTIC(NumAllocaChecks, "Checks inserted before dynamic allocas");
+STATISTIC(NumRealigned, "Over-aligned locals aligned by hand");
+
+namespace goroutine {
+namespace {
+
+// Alignment the backend may realign %rsp for within the guard area
+// (runtime/src/stack.h, kStackGuard).
+constexpr uint64_t MaxRealignInGuard = 64;
+// Moves preserve alignment up to the smallest stack size.
+constexpr uint64_t MaxAlignAcrossMoves = 1024;
+
+constexpr const char *AsmClobbers = "~{r10},~{r11},~{dirflag},~{fpsr},~{flags}";
+
+void insertReserveCheck(Instruction *Before, uint64_t Bytes) {
+  IRBuilder<> B(Before);
+  auto *Ty = FunctionType::get(B.getVoidTy(), {B.getInt64Ty()}, false);
+  InlineAsm *Asm = InlineAsm::get(
+      Ty,
+      "leaq -${0:c}(%rsp), %r11\n\t"
+      "cmpq %fs:0x70, %r11\n\t"
+      "ja 1f\n\t"
+      "movq $$${0:c}, %r10\n\t"
+      "callq __goroutine_morestack@PLT\n"
+      "1:",
+      std::string("i,") + AsmClobbers, /*hasSideEffects=*/true);
+  B.CreateCall(Asm, {B.getInt64(Bytes)});
+}
+
+void insertDynamicCheck(Instruction *Before, Value *Bytes) {
+  IRBuilder<> B(Before);
+  auto *Ty = FunctionType::get(B.getVoidTy(), {B.getInt64Ty()}, false);
+  InlineAsm *Asm = InlineAsm::get(
+      Ty,
+      "movq %rsp, %r11\n\t"
+      "subq $0, %r11\n\t"
+      "jb 2f\n\t"
+      "cmpq %fs:0x70, %r11\n\t"
+      "ja 1f\n"
+      "2:\n\t"
+      "movq $0, %r10\n\t"
+      "callq __goroutine_morestack@PLT\n"
+      "1:",
+      std::string("r,") + AsmClobbers, /*hasSideEffects=*/true);
+  B.CreateCall(Asm, {Bytes});
+}
+
+// Bytes a dynamic alloca takes, plus its alignment slack and room for the
+// backend's own rounding.
+Value *dynamicAllocaBytes(AllocaInst *AI) {
+  IRBuilder<> B(AI);
+  const DataLayout &DL = AI->getDataLayout();
+  Value *Count = B.CreateZExtOrTrunc(AI->getArraySize(), B.getInt64Ty());
+  Value *Size = B.CreateMul(
+      Count, B.getInt64(DL.getTypeAllocSize(AI->getAllocatedType())));
+  return B.CreateAdd(Size, B.getInt64(AI->getAlign().value() + 64));
+}
+
+void warn(const Function &F, const Instruction &I, const Twine &Msg) {
+  F.getContext().diagnose(DiagnosticInfoUnsupported(
+      F, Msg, DiagnosticLocation(I.getDebugLoc()), DS_Warning));
+}
+
+// alloca T, align A (A > 64)  =>  alloca [size + A - 16] align 16, aligned by
+// hand with a GEP that keeps the pointer's provenance.
+void realign(AllocaInst *AI) {
+  const DataLayout &DL = AI->getDataLayout();
+  const uint64_t A = AI->getAlign().value();
+  const uint64_t Size = AI->getAllocationSize(DL)->getFixedValue();
+  IRBuilder<> B(AI);
+  AllocaInst *Raw = B.CreateAlloca(B.getInt8Ty(), B.getInt64(Size + A - 16));
+  Raw->setAlignment(Align(16));
+  Value *Addr = B.CreatePtrToInt(Raw, B.getInt64Ty());
+  Value *Pad = B.CreateAnd(B.CreateNeg(Addr), B.getInt64(A - 1));
+  Value *Aligned = B.CreateInBoundsGEP(B.getInt8Ty(), Raw, Pad);
+  Aligned->takeName(AI);
+  Raw->setName(Aligned->getName() + ".unaligned");
+  AI->replaceAllUsesWith(Aligned);
+  AI->eraseFromParent();
+  ++NumRealigned;
+}
+
+class FunctionChecks {
+public:
+  FunctionChecks(Function &F, DominatorTree &DT, const PluginOptions &Options)
+      : F(F), DT(DT), Options(Options) {}
+
+  bool run() {
+    realignLocals();
+    const bool Dynamic = checkDynamicAllocas();
+    if (Options.InsertReserveChecks)
+      checkCalls(/*Elide=*/!Dynamic);
+    if (Changed)
+      F.addFnAttr(Attribute::NoRedZone);
+    return Changed;
+  }
+
+private:
+  void realignLocals() {
+    SmallVector<AllocaInst *, 4> Over;
+    for (Instruction &I : F.getEntryBlock())
+      if (auto *AI = dyn_cast<AllocaInst>(&I))
+        if (AI->isStaticAlloca() && AI->getAlign().value() > MaxRealignInGuard)
+          Over.push_back(AI);
+    for (AllocaInst *AI : Over) {
+      if (AI->getAlign().value() > MaxAlignAcrossMoves)
+        warn(F, *AI,
+             "goroutine: local '" + AI->getName() + "' is aligned to " +
+                 Twine(AI->getAlign().value()) +
+                 " bytes; goroutine stack moves keep alignments up to " +
+                 Twine(MaxAlignAcrossMoves) + " bytes only");
+      realign(AI);
+      Changed = true;
+    }
+  }
+
+  // Returns true if the function has dynamic allocas (after checking them).
+  bool checkDynamicAllocas() {
+    SmallVector<AllocaInst *, 4> Dynamic;
+    for (BasicBlock &BB : F)
+      for (Instruction &I : BB)
+        if (auto *AI = dyn_cast<AllocaInst>(&I))
+          if (!AI->isStaticAlloca())
+            Dynamic.push_back(AI);
+    for (AllocaInst *AI : Dynamic) {
+      if (AI->getAlign().value() > MaxAlignAcrossMoves)
+        warn(F, *AI,
+             "goroutine: dynamic local aligned to " +
+                 Twine(AI->getAlign().value()) +
+                 " bytes; goroutine stack moves keep alignments up to " +
+                 Twine(MaxAlignAcrossMoves) + " bytes only");
+      insertDynamicCheck(AI, dynamicAllocaBytes(AI));
+      ++NumAllocaChecks;
+      Changed = true;
+    }
+    return !Dynamic.empty();
+  }
+
+  uint64_t reserveFor(const Instruction &I) const {
+    StackNeed Need = StackNeed::None;
+    if (const auto *CB = dyn_cast<CallBase>(&I))
+      Need = stackNeedOfCall(*CB);
+    else
+      Need = stackNeedOfInstruction(I);
+    switch (Need) {
+    case StackNeed::None:
+      return 0;
+    case StackNeed::Libm:
+      return Options.LibmReserve;
+    case StackNeed::Reserve:
+      return Options.Reserve;
+    }
+    return Options.Reserve;
+  }
+
+  // Walks the dominator tree carrying the largest reserve already checked on
+  // every path to the current point.
+  void checkCalls(bool Elide) {
+    SmallVector<std::pair<DomTreeNode *, uint64_t>, 16> Work;
+    Work.push_back({DT.getRootNode(), 0});
+    while (!Work.empty()) {
+      auto [Node, Covered] = Work.pop_back_val();
+      SmallVector<std::pair<Instruction *, uint64_t>, 8> Sites;
+      for (Instruction &I : *Node->getBlock())
+        if (uint64_t R = reserveFor(I))
+          Sites.push_back({&I, R});
+      for (auto [I, R] : Sites) {
+        if (Elide && Covered >= R) {
+          ++NumReserveElided;
+          continue;
+        }
+        insertReserveCheck(I, R);
+        ++NumReserveChecks;
+        Changed = true;
+        if (Elide)
+          Covered = R;
+      }
+      for (DomTreeNode *Child : Node->children())
+        Work.push_back({Child, Covered});
+    }
+  }
+
+  Function &F;
+  DominatorTree &DT;
+  const PluginOptions &Options;
+  bool Changed = false;
+};
+
+} // namespace
+
+PreservedAnalyses StackChecksPass::run(Module &M, ModuleAnalysisManager &MAM) {
+  FunctionAnalysisManager &FAM =
+      MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
+  bool Changed = false;
+  for (Function &F : M) {
+    if (!isInstrumented(F))
+      continue;
+    DominatorTree &DT = FAM.getResult<DominatorTreeAnalysis>(F);
+    if (FunctionChecks(F, DT, Options).run()) {
+      Changed = true;
+      FAM.invalidate(F, PreservedAnalyses::none());
+    }
+  }
+  return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
+}
+
+} // namespace goroutine

@@ -1,0 +1,94 @@
+// goroutine.hpp: Go's goroutines for C++.
+//
+//   #include <goroutine/goroutine.hpp>
+//   int main() {
+//     go::run([] { /* the main goroutine: its stack grows as needed */ });
+//   }
+//
+// Compile code that runs on goroutines with the goroutine plugin
+// (build/bin/goroutine-clang++, or clang++-19 -fplugin=libgoroutine-plugin.so).
+// The plugin defines __GOROUTINE_INSTRUMENTED__; go::run refuses to compile
+// without it, because uninstrumented code cannot run on a stack that starts at
+// 2 KiB (define GOROUTINE_ALLOW_UNINSTRUMENTED to override).
+#ifndef GOROUTINE_GOROUTINE_HPP
+#define GOROUTINE_GOROUTINE_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include <goroutine/goroutine.h>
+
+namespace go {
+
+// Memory statistics (Go's runtime.MemStats names where they apply).
+struct MemStats {
+  uint64_t stack_inuse = 0;        // bytes in stacks handed to goroutines
+  uint64_t stack_sys = 0;          // bytes of stack memory obtained from the OS
+  uint64_t num_goroutine = 0;      // goroutines that exist now
+  uint64_t num_stack_grow = 0;     // stack growths since start
+  uint64_t num_stack_shrink = 0;   // stack shrinks since start
+  uint64_t num_stack_move = 0;     // copies of a stack (growth, shrink, torture)
+  uint64_t stack_bytes_copied = 0; // bytes copied by all stack moves
+};
+
+// A snapshot of the runtime's counters.
+inline MemStats read_mem_stats() {
+  goroutine_mem_stats s;
+  goroutine_read_mem_stats(&s);
+  return MemStats{s.stack_inuse,      s.stack_sys,      s.num_goroutine,
+                  s.num_stack_grow,   s.num_stack_shrink, s.num_stack_move,
+                  s.stack_bytes_copied};
+}
+
+// Gives up the thread to other goroutines (a safe point for stack shrinking).
+inline void yield() noexcept { goroutine_yield(); }
+
+// The calling goroutine's id (main is 1), or 0 outside goroutines.
+inline uint64_t goroutine_id() noexcept { return ::goroutine_id(); }
+
+// The calling goroutine's current stack size in bytes, or 0 outside goroutines.
+inline size_t stack_size() noexcept { return goroutine_stack_size(); }
+
+// Sets the maximum stack size of one goroutine (default 1 GiB); returns the
+// previous value. Like Go's debug.SetMaxStack.
+inline size_t set_max_stack(size_t bytes) noexcept {
+  return goroutine_set_max_stack(bytes);
+}
+
+namespace detail {
+template <class> inline constexpr bool kAlwaysFalse = false;
+
+#if defined(__GOROUTINE_INSTRUMENTED__) || defined(GOROUTINE_ALLOW_UNINSTRUMENTED)
+inline constexpr bool kInstrumented = true;
+#else
+inline constexpr bool kInstrumented = false;
+#endif
+
+// Runs and destroys a heap-allocated callable. An exception that leaves it
+// finds no handler in any goroutine frame, so std::terminate runs at the
+// throw site and the runtime prints a panic with the full stack.
+template <class Fn> void invoke_and_delete(void *p) {
+  std::unique_ptr<Fn> fn(static_cast<Fn *>(p));
+  (*fn)();
+}
+} // namespace detail
+
+// Starts the runtime on this thread, runs f() as the main goroutine and
+// returns when it returns. f may be any callable; it is moved to the heap.
+template <class F> void run(F &&f) {
+  using Fn = std::decay_t<F>;
+  static_assert(std::is_invocable_v<Fn &>, "go::run needs a callable f()");
+  static_assert(detail::kInstrumented || detail::kAlwaysFalse<F>,
+                "go::run: this translation unit was not compiled with the "
+                "goroutine plugin; its code cannot run on a growable stack. "
+                "Compile it with goroutine-clang++ or -fplugin=<path to "
+                "libgoroutine-plugin.so>");
+  goroutine_run(&detail::invoke_and_delete<Fn>, new Fn(std::forward<F>(f)));
+}
+
+} // namespace go
+
+#endif // GOROUTINE_GOROUTINE_HPP

@@ -1,0 +1,137 @@
+// context.S: switching between goroutine stacks and the system stack (g0).
+//
+// A suspended context is just a stack pointer. Everything else the System V
+// ABI asks a callee to preserve (rbx, rbp, r12-r15, the MXCSR control bits and
+// the x87 control word) is pushed on the suspended stack itself, so a parked
+// goroutine's saved registers move with its stack and are relocated by the
+// same scan as the rest of it. The layout at a saved %rsp, lowest first:
+//
+//     0: MXCSR (4 bytes), x87 control word (2 bytes), padding
+//     8: r15   16: r14   24: r13   32: r12   40: rbx   48: rbp
+//    56: return address
+//
+// stack.cpp builds the same layout for a new goroutine, with the return address
+// pointing at goroutine_trampoline and %r12 holding the Goroutine*.
+
+#include "asm_offsets.h"
+
+// goroutine_switch and goroutine_trampoline can be on a switched-out
+// goroutine's stack; trace.cpp recognizes the frames of this section as the
+// runtime's own, bounded park path.
+        .section goroutine_park_text, "ax", @progbits
+
+// void goroutine_switch(uintptr_t *save_sp, uintptr_t new_sp)
+//   Entry: %rdi = where to store this context's %rsp; %rsi = a saved %rsp.
+//   Exit:  returns in the context saved at new_sp, with its callee-saved
+//          registers restored. Caller-saved registers are clobbered as by any
+//          call.
+        .globl  goroutine_switch
+        .type   goroutine_switch, @function
+        .p2align 4
+goroutine_switch:
+        .cfi_startproc
+        pushq   %rbp
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset rbp, 0
+        pushq   %rbx
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset rbx, 0
+        pushq   %r12
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset r12, 0
+        pushq   %r13
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset r13, 0
+        pushq   %r14
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset r14, 0
+        pushq   %r15
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset r15, 0
+        subq    $8, %rsp
+        .cfi_adjust_cfa_offset 8
+        stmxcsr (%rsp)
+        fnstcw  4(%rsp)
+        movq    %rsp, (%rdi)
+        movq    %rsi, %rsp              // same frame layout on the other side
+        ldmxcsr (%rsp)
+        fldcw   4(%rsp)
+        addq    $8, %rsp
+        .cfi_adjust_cfa_offset -8
+        popq    %r15
+        .cfi_adjust_cfa_offset -8
+        popq    %r14
+        .cfi_adjust_cfa_offset -8
+        popq    %r13
+        .cfi_adjust_cfa_offset -8
+        popq    %r12
+        .cfi_adjust_cfa_offset -8
+        popq    %rbx
+        .cfi_adjust_cfa_offset -8
+        popq    %rbp
+        .cfi_adjust_cfa_offset -8
+        ret
+        .cfi_endproc
+        .size   goroutine_switch, . - goroutine_switch
+
+// The first code a new goroutine runs, reached by goroutine_switch's `ret`.
+//   Entry: %rsp 16-byte aligned near the top of the new stack; %r12 = the
+//          Goroutine*. goroutine_main never returns.
+// The undefined return address ends every unwind here (stack traces, and C++
+// exceptions that no goroutine frame catches: those reach std::terminate at
+// the throw site, with the whole stack intact for the panic trace).
+        .globl  goroutine_trampoline
+        .type   goroutine_trampoline, @function
+        .p2align 4
+goroutine_trampoline:
+        .cfi_startproc
+        .cfi_undefined rip
+        movq    %r12, %rdi
+        call    goroutine_main
+        ud2
+        .cfi_endproc
+        .size   goroutine_trampoline, . - goroutine_trampoline
+
+        .text
+
+// void goroutine_systemstack(void (*fn)(void *), void *arg)
+//   Runs fn(arg) on the thread's system stack (Go's systemstack), with the
+//   split-stack limit cleared, and returns on the calling stack. Called on a
+//   thread that is not running a goroutine, it just calls fn(arg).
+//   Uses 24 bytes of the calling goroutine's stack.
+        .globl  goroutine_systemstack
+        .type   goroutine_systemstack, @function
+        .p2align 4
+goroutine_systemstack:
+        .cfi_startproc
+        movq    %fs:0, %r11
+        addq    goroutine_thread_state@gottpoff(%rip), %r11
+        cmpq    $0, TLS_G(%r11)
+        je      1f
+        pushq   %rbp
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset rbp, 0
+        movq    %rsp, %rbp
+        .cfi_def_cfa_register rbp
+        pushq   %rbx
+        .cfi_rel_offset rbx, -8
+        movq    %fs:TCB_STACK_LIMIT, %rbx
+        movq    $0, %fs:TCB_STACK_LIMIT
+        movq    TLS_G0_SP(%r11), %rsp
+        andq    $-16, %rsp
+        movq    %rdi, %rax
+        movq    %rsi, %rdi
+        call    *%rax
+        movq    %rbx, %fs:TCB_STACK_LIMIT
+        leaq    -8(%rbp), %rsp
+        popq    %rbx
+        popq    %rbp
+        .cfi_def_cfa rsp, 8
+        ret
+1:      movq    %rdi, %rax
+        movq    %rsi, %rdi
+        jmp     *%rax
+        .cfi_endproc
+        .size   goroutine_systemstack, . - goroutine_systemstack
+
+        .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,160 @@
+// debug.cpp: GOROUTINE_DEBUG settings, runtime messages and fatal errors.
+//
+// GOROUTINE_DEBUG is a comma-separated list of key=value pairs, like GODEBUG:
+//   stackmove=N   torture mode: every instrumented prologue traps into the
+//                 runtime and every Nth trap moves the stack (N=1: every time)
+//   guardpages=1  an inaccessible page below every goroutine stack
+//   stacktrace=1  log every stack growth, move and shrink to stderr
+//   stackmin=N    initial stack size in bytes (power of two, >= 1024)
+//   maxstack=N    maximum stack size in bytes (default 1 GiB)
+// Bad values are fatal errors that name the setting; unknown keys are
+// reported and ignored.
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <unistd.h>
+
+#include "stack.h"
+#include "trace.h"
+
+namespace go::runtime {
+
+Settings settings;
+Counters counters;
+
+namespace {
+
+void write_all(const char *s, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(STDERR_FILENO, s, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return;
+    s += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+void vprint_line(const char *prefix, const char *fmt, va_list ap) {
+  char buf[1024];
+  int n = std::snprintf(buf, sizeof buf, "%s", prefix);
+  n += std::vsnprintf(buf + n, sizeof buf - static_cast<size_t>(n) - 1, fmt, ap);
+  n = n < static_cast<int>(sizeof buf) - 1 ? n : static_cast<int>(sizeof buf) - 2;
+  buf[n++] = '\n';
+  write_all(buf, static_cast<size_t>(n));
+}
+
+bool parse_size(const char *s, size_t *out) {
+  char *end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0')
+    return false;
+  *out = static_cast<size_t>(v);
+  return true;
+}
+
+bool is_power_of_two(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+void apply_setting(const char *key, const char *value) {
+  size_t v = 0;
+  if (!parse_size(value, &v))
+    fatal("GOROUTINE_DEBUG: %s=%s is not a number", key, value);
+  if (std::strcmp(key, "stackmove") == 0) {
+    settings.stackmove = v;
+  } else if (std::strcmp(key, "guardpages") == 0) {
+    settings.guardpages = v != 0;
+  } else if (std::strcmp(key, "stacktrace") == 0) {
+    settings.stacktrace = v != 0;
+  } else if (std::strcmp(key, "stackmin") == 0) {
+    if (!is_power_of_two(v) || v < kStackMinAllowed || v > kStackMaxAllowed)
+      fatal("GOROUTINE_DEBUG: stackmin=%s must be a power of two of at "
+            "least %zu",
+            value, kStackMinAllowed);
+    settings.stackmin = v;
+  } else if (std::strcmp(key, "maxstack") == 0) {
+    if (v < kStackMinAllowed || v > kStackMaxAllowed)
+      fatal("GOROUTINE_DEBUG: maxstack=%s must be between %zu and %zu", value,
+            kStackMinAllowed, kStackMaxAllowed);
+    settings.maxstack = v;
+  } else {
+    print("unknown GOROUTINE_DEBUG setting %s (ignored)", key);
+  }
+}
+
+void parse_debug_variable(const char *env) {
+  char copy[512];
+  std::snprintf(copy, sizeof copy, "%s", env);
+  char *save = nullptr;
+  for (char *item = strtok_r(copy, ",", &save); item != nullptr;
+       item = strtok_r(nullptr, ",", &save)) {
+    char *eq = std::strchr(item, '=');
+    if (eq == nullptr)
+      fatal("GOROUTINE_DEBUG: %s is not of the form key=value", item);
+    *eq = '\0';
+    apply_setting(item, eq + 1);
+  }
+  if (settings.stackmin > settings.maxstack)
+    fatal("GOROUTINE_DEBUG: stackmin=%zu exceeds maxstack=%zu",
+          settings.stackmin, settings.maxstack);
+}
+
+struct FatalMessage {
+  const char *fmt;
+  va_list *ap;
+};
+
+[[noreturn]] void fatal_on_system_stack(void *arg) {
+  auto *m = static_cast<FatalMessage *>(arg);
+  vprint_line("fatal error: ", m->fmt, *m->ap);
+  if (const Goroutine *g = goroutine_thread_state.g) {
+    write_all("\n", 1);
+    trace_print_current(g, "running");
+  }
+  std::fflush(nullptr);
+  _exit(2);
+}
+
+} // namespace
+
+void init_settings() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (const char *env = std::getenv("GOROUTINE_DEBUG"))
+      parse_debug_variable(env);
+  });
+}
+
+void print(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vprint_line("runtime: ", fmt, ap);
+  va_end(ap);
+}
+
+void fatal(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  FatalMessage m{fmt, &ap};
+  // Formatting and unwinding need far more stack than a goroutine may have
+  // left, so do both on the system stack.
+  goroutine_systemstack(
+      [](void *arg) { fatal_on_system_stack(arg); }, &m);
+  __builtin_unreachable();
+}
+
+void fatal_with_trace(const Goroutine *g, const TraceContext &ctx,
+                      const char *msg) {
+  char line[512];
+  const int n = std::snprintf(line, sizeof line, "fatal error: %s\n\n", msg);
+  write_all(line, static_cast<size_t>(n));
+  trace_print(g, "running", ctx);
+  std::fflush(nullptr);
+  _exit(2);
+}
+
+} // namespace go::runtime

@@ -1,0 +1,145 @@
+// The runtime's core records: goroutines (Go's g), per-thread state (Go's m
+// and its TLS), and the register frame the morestack entry points build.
+//
+// Invariants every file relies on:
+//  1. The split-stack limit slot %fs:0x70 is 0 on every thread that is not
+//     executing goroutine code, including a runtime thread while it runs on
+//     its own system stack (g0). Only code running on a goroutine stack ever
+//     sees a non-zero limit.
+//  2. While thread T runs goroutine G: ThreadState::g == G, %fs:0x70 is
+//     G->stackguard (or kStackPoison when the next prologue must trap), and
+//     ThreadState::g0_sp is where T's system stack was suspended. Everything
+//     below g0_sp on the system stack is free for morestack to use.
+//  3. A goroutine stack of size S is placed at an S-aligned address, so every
+//     move shifts addresses by a multiple of the smaller stack's size (see
+//     stack.cpp for why that matters).
+#ifndef GOROUTINE_RUNTIME_H
+#define GOROUTINE_RUNTIME_H
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "arch/x86_64/asm_offsets.h"
+
+namespace go::runtime {
+
+// [lo, hi) of a goroutine stack. The stack grows down from hi.
+struct Stack {
+  uintptr_t lo = 0;
+  uintptr_t hi = 0;
+  size_t size() const { return hi - lo; }
+  bool contains(uintptr_t p) const { return p >= lo && p < hi; }
+};
+
+enum class GoroutineStatus : uint8_t {
+  Runnable, // ready to run, not running
+  Running,  // on a thread
+  Yielded,  // gave up its thread with go::yield, still runnable
+  Dead,     // finished; stack freed
+};
+
+struct Goroutine {
+  Stack stack;             // must stay first: the assembly reads lo/hi
+  uintptr_t stackguard = 0; // stack.lo + kStackGuard: the real limit
+  uintptr_t sched_sp = 0;  // saved %rsp while not running (context.S)
+  uint64_t id = 0;
+  GoroutineStatus status = GoroutineStatus::Runnable;
+  void (*entry)(void *) = nullptr;
+  void *entry_arg = nullptr;
+};
+
+// Per-thread state, reached from assembly through %fs. One per OS thread;
+// zero (no goroutine) on threads that never ran go::run.
+struct ThreadState {
+  uintptr_t g0_sp = 0;
+  uintptr_t morestack_sp = 0;
+  Goroutine *g = nullptr;
+  uint64_t traps = 0; // morestack traps taken, for stackmove=N
+};
+
+// What morestack.S stores on g0's stack: the entry %rsp, the entry kind and
+// the 15 general registers. Pointers into the moving stack in any register are
+// relocated when the stack moves. Layout fixed by asm_offsets.h.
+struct RegisterFrame {
+  uint64_t sp;   // %rsp at the entry point: it points at the return address
+  uint64_t kind; // MORESTACK_KIND_*; on return, the %rsp to resume with
+  uint64_t r15, r14, r13, r12, rbp, rbx;
+  uint64_t r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
+  uint64_t padding; // keeps FRAME_SIZE a multiple of 16
+};
+
+static_assert(offsetof(Goroutine, stack) + offsetof(Stack, lo) == G_STACK_LO);
+static_assert(offsetof(Goroutine, stack) + offsetof(Stack, hi) == G_STACK_HI);
+static_assert(offsetof(ThreadState, g0_sp) == TLS_G0_SP);
+static_assert(offsetof(ThreadState, morestack_sp) == TLS_MORESTACK_SP);
+static_assert(offsetof(ThreadState, g) == TLS_G);
+static_assert(offsetof(RegisterFrame, sp) == FRAME_SP);
+static_assert(offsetof(RegisterFrame, kind) == FRAME_KIND);
+static_assert(offsetof(RegisterFrame, r15) == FRAME_R15);
+static_assert(offsetof(RegisterFrame, rbx) == FRAME_RBX);
+static_assert(offsetof(RegisterFrame, r11) == FRAME_R11);
+static_assert(offsetof(RegisterFrame, r10) == FRAME_R10);
+static_assert(offsetof(RegisterFrame, rax) == FRAME_RAX);
+static_assert(sizeof(RegisterFrame) == FRAME_SIZE);
+
+// Debug and tuning settings from GOROUTINE_DEBUG (debug.cpp).
+struct Settings {
+  uint64_t stackmove = 0;     // move the stack at every Nth trap (0: off)
+  bool guardpages = false;    // PROT_NONE page below every stack
+  bool stacktrace = false;    // log every growth and shrink
+  size_t stackmin = 2048;     // initial stack size
+  size_t maxstack = size_t{1} << 30;
+};
+extern Settings settings;
+
+// Counters behind go::read_mem_stats().
+struct Counters {
+  std::atomic<uint64_t> stack_inuse{0};
+  std::atomic<uint64_t> stack_sys{0};
+  std::atomic<uint64_t> num_stack_grow{0};
+  std::atomic<uint64_t> num_stack_shrink{0};
+  std::atomic<uint64_t> num_stack_move{0};
+  std::atomic<uint64_t> stack_bytes_copied{0};
+  std::atomic<uint64_t> num_goroutine{0};
+};
+extern Counters counters;
+
+// Reads GOROUTINE_DEBUG once; later calls return at once.
+void init_settings();
+
+// The split-stack limit slot of the calling thread.
+inline void set_stack_limit(uintptr_t limit) {
+  asm volatile("movq %0, %%fs:%c1" ::"r"(limit), "i"(TCB_STACK_LIMIT));
+}
+inline uintptr_t stack_limit() {
+  uintptr_t v;
+  asm volatile("movq %%fs:%c1, %0" : "=r"(v) : "i"(TCB_STACK_LIMIT));
+  return v;
+}
+
+// Prints "fatal error: <msg>" like Go's runtime, then the goroutine's stack
+// trace, and exits with status 2.
+[[noreturn]] void fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+// Prints "runtime: <msg>" to stderr without stopping.
+void print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+} // namespace go::runtime
+
+// context.S.
+extern "C" {
+// Saves the callee-saved context on the current stack, stores %rsp in
+// *save_sp and resumes the context saved at new_sp.
+void goroutine_switch(uintptr_t *save_sp, uintptr_t new_sp);
+// Runs fn(arg) on the thread's system stack (Go's systemstack).
+void goroutine_systemstack(void (*fn)(void *), void *arg);
+}
+
+// The per-thread block. initial-exec TLS: the assembly reaches it with one
+// %fs-relative access, and it never needs __tls_get_addr (which could run on a
+// goroutine stack).
+extern "C" constinit thread_local go::runtime::ThreadState
+    goroutine_thread_state __attribute__((tls_model("initial-exec")));
+
+#endif // GOROUTINE_RUNTIME_H

@@ -1,0 +1,32 @@
+// Keeping signal handlers off goroutine stacks, and reporting faults on them.
+// See signals.cpp.
+#ifndef GOROUTINE_SIGNALS_H
+#define GOROUTINE_SIGNALS_H
+
+#include <csignal>
+#include <cstddef>
+
+namespace go::runtime {
+
+// Installs the runtime's SIGSEGV/SIGBUS reporter where the program has not
+// installed a handler of its own.
+void signals_init();
+
+// The alternate signal stack of a runtime thread, installed for the lifetime
+// of the object (RAII); the previous one is restored afterwards.
+class ThreadSignalStack {
+public:
+  ThreadSignalStack();
+  ~ThreadSignalStack();
+  ThreadSignalStack(const ThreadSignalStack &) = delete;
+  ThreadSignalStack &operator=(const ThreadSignalStack &) = delete;
+
+private:
+  void *memory_ = nullptr;
+  size_t size_ = 0;
+  stack_t previous_{};
+};
+
+} // namespace go::runtime
+
+#endif // GOROUTINE_SIGNALS_H

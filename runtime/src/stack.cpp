@@ -1,0 +1,299 @@
+// stack.cpp: growing, moving and shrinking goroutine stacks.
+//
+// Layout of a goroutine stack of size S (a power of two, placed at an S-aligned
+// address by stack_alloc.cpp):
+//
+//     hi ──────────────► +------------------------------+
+//                        | goroutine_trampoline frame   |  stack_init_context
+//                        | goroutine_main, user frames  |
+//                        |              ...             |
+//     live sp ─────────► | (the deepest frame)          |
+//                        |          free space          |
+//     stackguard ──────► +------------------------------+  = lo + kStackGuard
+//                        |  guard area: instrumented    |
+//                        |  code may dip in unchecked   |
+//     lo ──────────────► +------------------------------+
+//                        | PROT_NONE page (guardpages=1)|
+//
+// Every instrumented function compares %rsp (minus its frame size) with the
+// limit slot %fs:0x70 on entry and calls __morestack when it is too low; the
+// plugin adds the same check, with a bigger request, before calls into code
+// that was not instrumented and before dynamic allocas. The limit slot holds
+// g->stackguard while g runs (or kStackPoison when every check must trap).
+//
+// Growing. goroutine_morestack (below, called by morestack.S on the system
+// stack) allocates a stack at least twice as large, copies the live part
+// [live sp, hi) to the top of the new stack, and relocates: every 8-byte word
+// in the copy, every saved general register and every 64-bit lane of the
+// saved vector registers that holds an address inside [live sp, hi) of the old
+// stack is shifted by delta = new.hi - old.hi. Like Go, the stack is copied
+// contiguously and the function resumes as if its check had passed.
+//
+// Why relocation is conservative, and why it is still correct. Go relocates
+// exactly, with stack maps. C has none, so every word that looks like a
+// pointer into the live old stack is treated as one. Two things make that
+// sound:
+//   1. Escape analysis (the plugin) guarantees no pointer into a goroutine
+//      stack is stored outside that stack, so scanning the stack and the
+//      registers finds every pointer. The runtime's own records never point
+//      into stacks (setjmp buffers store stack-relative offsets, setjmp.S).
+//   2. A non-pointer word that happens to look like a stack address is
+//      changed by delta. Because a stack of size S sits at an S-aligned
+//      address, delta is a multiple of the smaller stack's size (at least
+//      1 KiB): the low bits of every word survive. A real interpreter was seen
+//      to fail without this: a one-byte tag written over a stale stack pointer
+//      left a word whose low byte was data; relocating it by a delta that was
+//      not a multiple of 256 changed the tag.
+//
+// Shrinking. At a safe point where a goroutine is switched out, a stack less
+// than a quarter used moves to one half the size (Go's rule), never below
+// settings.stackmin and never so small that uninstrumented frames still on
+// the stack lose the reserve they were promised (see stack_shrink).
+//
+// Torture mode (GOROUTINE_DEBUG=stackmove=N). The limit slot holds
+// kStackPoison, so every check traps here; every Nth trap moves the stack to a
+// fresh stack of the same size even when it fits, exercising relocation at
+// every possible point (Go's -d=maymorestack=runtime.mayMoreStackMove).
+
+#include "stack.h"
+
+#include <cpuid.h>
+#include <cstring>
+
+#include "trace.h"
+
+namespace go::runtime {
+
+extern "C" {
+uint32_t goroutine_xsave_enabled = 0; // 0: FXSAVE (512 bytes)
+uint32_t goroutine_xsave_size = 512;
+void goroutine_trampoline(); // context.S
+}
+
+namespace {
+
+// Where XSAVE (standard form) puts the state components that can hold 64-bit
+// lanes beyond the legacy XMM registers: YMM_Hi128 (2), ZMM_Hi256 (6),
+// Hi16_ZMM (7). Offsets and sizes come from CPUID leaf 0xd.
+struct VectorComponent {
+  uint32_t bit = 0;
+  uint32_t offset = 0;
+  uint32_t size = 0;
+};
+VectorComponent vector_components[3];
+
+constexpr size_t kLegacyXmmOffset = 160; // XMM0-15 in the FXSAVE/XSAVE area
+constexpr size_t kLegacyXmmSize = 256;
+constexpr size_t kXsaveHeaderOffset = 512; // XSTATE_BV: components present
+
+// The set of old-stack addresses that move, and by how much.
+struct Relocation {
+  uintptr_t lo;    // lowest live address of the old stack
+  uintptr_t len;   // old.hi - lo
+  uintptr_t delta; // new.hi - old.hi (modulo 2^64)
+
+  uint64_t apply(uint64_t word) const {
+    return word - lo < len ? word + delta : word;
+  }
+  void apply_words(void *start, size_t bytes) const {
+    auto *w = static_cast<uint64_t *>(start);
+    for (size_t i = 0; i < bytes / 8; ++i)
+      w[i] = apply(w[i]);
+  }
+};
+
+// Copies `words` words from src to dst, relocating each on the way: one pass
+// over memory instead of a copy and a scan. Vectorized (AVX2 where present).
+__attribute__((target_clones("avx2", "default"))) void
+copy_and_relocate(uint64_t *__restrict dst, const uint64_t *__restrict src,
+                  size_t words, Relocation r) {
+  for (size_t i = 0; i < words; ++i) {
+    const uint64_t v = src[i];
+    dst[i] = v - r.lo < r.len ? v + r.delta : v;
+  }
+}
+
+void relocate_registers(RegisterFrame *f, const Relocation &r) {
+  for (uint64_t *reg : {&f->sp, &f->r15, &f->r14, &f->r13, &f->r12, &f->rbp,
+                        &f->rbx, &f->r11, &f->r10, &f->r9, &f->r8, &f->rdi,
+                        &f->rsi, &f->rdx, &f->rcx, &f->rax})
+    *reg = r.apply(*reg);
+}
+
+// Pointers can sit in vector registers too: an argument vector, or a value the
+// compiler kept in %xmm across a plugin-inserted check.
+void relocate_vector_state(uint8_t *area, const Relocation &r) {
+  r.apply_words(area + kLegacyXmmOffset, kLegacyXmmSize);
+  if (!goroutine_xsave_enabled)
+    return;
+  uint64_t present;
+  std::memcpy(&present, area + kXsaveHeaderOffset, sizeof present);
+  for (const VectorComponent &c : vector_components)
+    if (c.size != 0 && (present >> c.bit & 1))
+      r.apply_words(area + c.offset, c.size);
+}
+
+// Moves g to a fresh stack of new_size bytes. `live` is the lowest address in
+// use; frame and vector_state (optional) are the registers of the running
+// goroutine. Returns delta.
+uintptr_t move_stack(Goroutine *g, size_t new_size, uintptr_t live,
+                     RegisterFrame *frame, uint8_t *vector_state) {
+  const Stack old = g->stack;
+  const Stack fresh = stack_alloc(new_size);
+  const size_t used = old.hi - live;
+  const Relocation r{live, used, fresh.hi - old.hi};
+
+  copy_and_relocate(reinterpret_cast<uint64_t *>(fresh.hi - used),
+                    reinterpret_cast<const uint64_t *>(live), used / 8, r);
+  if (frame != nullptr)
+    relocate_registers(frame, r);
+  if (vector_state != nullptr)
+    relocate_vector_state(vector_state, r);
+
+  g->stack = fresh;
+  g->stackguard = fresh.lo + kStackGuard;
+  stack_free(old);
+
+  counters.num_stack_move.fetch_add(1, std::memory_order_relaxed);
+  counters.stack_bytes_copied.fetch_add(used, std::memory_order_relaxed);
+  if (settings.stacktrace)
+    print("goroutine %llu: stack %zu -> %zu bytes (%zu copied)",
+          static_cast<unsigned long long>(g->id), old.size(), new_size, used);
+  return r.delta;
+}
+
+// The size a stack of `size` bytes, `used` of them live, must grow to so that
+// `need` more bytes fit above the guard area: at least double (Go's rule).
+size_t grow_size(size_t size, size_t used, size_t need) {
+  const size_t required = used + need + kStackGuard + 1;
+  size_t new_size = size * 2;
+  while (new_size < required && new_size <= settings.maxstack)
+    new_size *= 2;
+  return new_size;
+}
+
+[[noreturn]] void stack_overflow(Goroutine *g, const RegisterFrame *frame,
+                                 uintptr_t resume_pc) {
+  print("goroutine stack exceeds %zu-byte limit", settings.maxstack);
+  print("sp=%#lx stack=[%#lx, %#lx]", static_cast<unsigned long>(frame->sp + 8),
+        static_cast<unsigned long>(g->stack.lo),
+        static_cast<unsigned long>(g->stack.hi));
+  TraceContext ctx = TraceContext::from_frame(*frame);
+  ctx.pc = resume_pc;
+  ctx.sp = frame->sp + 8;
+  fatal_with_trace(g, ctx, "stack overflow");
+}
+
+} // namespace
+
+void stack_init_cpu() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d))
+    return;
+  const bool xsave = (c & bit_XSAVE) != 0 && (c & bit_OSXSAVE) != 0;
+  if (!xsave)
+    return;
+  __cpuid_count(0xd, 0, a, b, c, d);
+  goroutine_xsave_size = b; // bytes for every component XCR0 enables
+  uint32_t eax, edx;
+  asm volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  const uint64_t xcr0 = (uint64_t{edx} << 32) | eax;
+  const uint32_t bits[] = {2, 6, 7};
+  for (size_t i = 0; i < 3; ++i) {
+    if (!(xcr0 >> bits[i] & 1))
+      continue;
+    __cpuid_count(0xd, bits[i], a, b, c, d);
+    vector_components[i] = {bits[i], b, a};
+  }
+  goroutine_xsave_enabled = 1;
+}
+
+void stack_init_context(Goroutine *g) {
+  auto *top = reinterpret_cast<uint64_t *>(g->stack.hi);
+  uint32_t mxcsr;
+  uint16_t fpucw;
+  asm volatile("stmxcsr %0; fnstcw %1" : "=m"(mxcsr), "=m"(fpucw));
+  top[-1] = 0; // end of stack
+  top[-2] = 0;
+  top[-3] = reinterpret_cast<uint64_t>(&goroutine_trampoline); // ret target
+  top[-4] = 0;                                 // rbp: end of frame chain
+  top[-5] = 0;                                 // rbx
+  top[-6] = reinterpret_cast<uint64_t>(g);     // r12
+  top[-7] = top[-8] = top[-9] = 0;             // r13, r14, r15
+  top[-10] = mxcsr | uint64_t{fpucw} << 32;    // see context.S
+  g->sched_sp = reinterpret_cast<uintptr_t>(&top[-10]);
+}
+
+void stack_shrink(Goroutine *g) {
+  const size_t size = g->stack.size();
+  const size_t used = g->stack.hi - g->sched_sp;
+  const size_t half = size / 2;
+  if (half < settings.stackmin || used >= size / 4)
+    return;
+  // Frames of code that was not instrumented were promised a reserve below
+  // their call site when they were entered; keep it.
+  const size_t reserve = trace_has_uninstrumented_frames(g) ? kShrinkReserve : 0;
+  if (half - used < reserve + kStackGuard)
+    return;
+  g->sched_sp += move_stack(g, half, g->sched_sp, nullptr, nullptr);
+  counters.num_stack_shrink.fetch_add(1, std::memory_order_relaxed);
+}
+
+} // namespace go::runtime
+
+using namespace go::runtime;
+
+// Called by morestack.S on the system stack; see the contract there. Returns
+// the goroutine %rsp to resume with; 0(%rsp) holds the resume address.
+extern "C" uintptr_t goroutine_morestack(RegisterFrame *frame,
+                                         uint8_t *vector_state) {
+  ThreadState &ts = goroutine_thread_state;
+  Goroutine *g = ts.g;
+  const uintptr_t return_address = *reinterpret_cast<uintptr_t *>(frame->sp);
+  uintptr_t live = frame->sp + 8; // the caller's frames start here
+  uintptr_t resume_pc = return_address;
+  if (frame->kind == MORESTACK_KIND_PROLOGUE) {
+    if (*reinterpret_cast<const uint8_t *>(return_address) != 0xc3)
+      fatal("__morestack called from %#lx, which is not an LLVM split-stack "
+            "prologue",
+            static_cast<unsigned long>(return_address));
+    resume_pc += 1; // skip the `ret` that follows the call
+  }
+  if (live <= g->stack.lo || live > g->stack.hi) {
+    print("sp=%#lx stack=[%#lx, %#lx]", static_cast<unsigned long>(live),
+          static_cast<unsigned long>(g->stack.lo),
+          static_cast<unsigned long>(g->stack.hi));
+    fatal("morestack: stack pointer outside the goroutine's stack (code that "
+          "was not instrumented overflowed it?)");
+  }
+
+  const size_t size = g->stack.size();
+  const size_t used = g->stack.hi - live;
+  const size_t need = frame->r10; // bytes wanted below `live`
+  const bool fits = need < size && live - g->stack.lo > need + kStackGuard;
+  size_t new_size = 0;
+  if (!fits) {
+    new_size = need > settings.maxstack ? SIZE_MAX : grow_size(size, used, need);
+    if (new_size > settings.maxstack)
+      stack_overflow(g, frame, resume_pc);
+    counters.num_stack_grow.fetch_add(1, std::memory_order_relaxed);
+  } else if (settings.stackmove != 0 && ++ts.traps % settings.stackmove == 0) {
+    new_size = size; // torture: move even though it fits
+  }
+  if (new_size != 0)
+    live += move_stack(g, new_size, live, frame, vector_state);
+
+  set_stack_limit(stack_limit_for(g));
+  const uintptr_t resume_sp = live - 8;
+  *reinterpret_cast<uintptr_t *>(resume_sp) = resume_pc;
+  return resume_sp;
+}
+
+// LLVM's split-stack lowering of dynamic allocas calls this (libgcc's name)
+// when the alloca does not fit. The plugin checks every dynamic alloca first
+// and grows the stack so that it does fit, so reaching this is a bug.
+extern "C" void *__morestack_allocate_stack_space(size_t size) {
+  fatal("__morestack_allocate_stack_space(%zu): a dynamic alloca was not "
+        "checked by the goroutine plugin",
+        size);
+}

@@ -1,0 +1,64 @@
+// Goroutine stacks: allocation (stack_alloc.cpp) and growth, moving and
+// shrinking (stack.cpp). See stack.cpp for the design.
+#ifndef GOROUTINE_STACK_H
+#define GOROUTINE_STACK_H
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime.h"
+
+namespace go::runtime {
+
+// Bytes below the limit (stack.lo + kStackGuard) that instrumented code may
+// touch without checking. What must fit (see docs/stacks.md for the count):
+//   255  the largest frame LLVM checks with the short form `cmp %fs:0x70,%rsp`
+//   + 8  return address of a call from that frame
+//   +128 red zone of a frameless leaf callee (it has no check at all)
+//   + 48 stack realignment padding for 64-byte-aligned spills
+//   + 64 small libc leaf calls (memcpy, strlen, ...) that get no reserve
+//   + 8  the call into __morestack itself, which then leaves the stack
+constexpr size_t kStackGuard = 512;
+
+// A limit no %rsp can pass: every prologue check fails and traps into
+// __morestack (torture mode; later, preemption requests).
+constexpr uintptr_t kStackPoison = 0xfffffffffffffadeULL;
+
+// Smallest and largest stack sizes the allocator knows (powers of two).
+constexpr size_t kStackMinAllowed = 1024;
+constexpr size_t kStackMaxAllowed = size_t{1} << 40;
+
+// Returns a stack of `size` bytes (a power of two >= kStackMinAllowed) at a
+// size-aligned address, with an inaccessible page below it in guardpages mode.
+Stack stack_alloc(size_t size);
+// Returns a stack to the per-thread cache (and from there to the global pool
+// or the OS).
+void stack_free(Stack stack);
+// Releases the calling thread's stack cache (thread exit).
+void stack_cache_flush();
+// True if addr is in the inaccessible page below a runtime stack.
+bool stack_guard_page_contains(const Stack &stack, uintptr_t addr);
+
+// Prepares a new goroutine's stack so that goroutine_switch to g->sched_sp
+// enters goroutine_trampoline with %r12 = g.
+void stack_init_context(Goroutine *g);
+
+// Safe point for a goroutine that is switched out: if it uses less than a
+// quarter of its stack, move it to one half the size (never below
+// settings.stackmin).
+void stack_shrink(Goroutine *g);
+
+// The value the split-stack limit slot must hold while g runs.
+inline uintptr_t stack_limit_for(const Goroutine *g) {
+  return settings.stackmove != 0 ? kStackPoison : g->stackguard;
+}
+
+// x86-64 vector state saved by morestack.S (read by the assembly).
+extern "C" uint32_t goroutine_xsave_enabled;
+extern "C" uint32_t goroutine_xsave_size;
+// Detects XSAVE support and the size of the enabled state components.
+void stack_init_cpu();
+
+} // namespace go::runtime
+
+#endif // GOROUTINE_STACK_H
