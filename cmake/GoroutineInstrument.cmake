@@ -37,6 +37,6 @@ function(goroutine_instrument target)
     # Rebuild instrumented objects when the plugin changes.
     get_target_property(sources ${target} SOURCES)
     set_property(SOURCE ${sources} TARGET_DIRECTORY ${target} APPEND PROPERTY
-      OBJECT_DEPENDS $<TARGET_FILE:goroutine_plugin_impl>)
+      OBJECT_DEPENDS ${CMAKE_LIBRARY_OUTPUT_DIRECTORY}/libgoroutine-plugin-impl.so)
   endif()
 endfunction()

@@ -166,7 +166,8 @@ void split(Function &F) {
           Starts.push_back(II);
   for (IntrinsicInst *Start : Starts) {
     IRBuilder<> B(Start);
-    B.CreateIntrinsic(Intrinsic::vacopy, {}, {Start->getArgOperand(0), VaList});
+    B.CreateIntrinsic(Intrinsic::vacopy, {Ptr},
+                      {Start->getArgOperand(0), VaList});
     Start->eraseFromParent();
   }
 
@@ -177,7 +178,7 @@ void split(Function &F) {
   AllocaInst *AP = B.CreateAlloca(ArrayType::get(B.getInt8Ty(), 24), nullptr,
                                   "ap");
   AP->setAlignment(Align(16));
-  B.CreateIntrinsic(Intrinsic::vastart, {}, {AP});
+  B.CreateIntrinsic(Intrinsic::vastart, {Ptr}, {AP});
   SmallVector<Value *, 8> Args;
   for (Argument &A : F.args())
     Args.push_back(&A);
@@ -185,7 +186,7 @@ void split(Function &F) {
   CallInst *Call = B.CreateCall(Body, Args);
   Call->setAttributes(Body->getAttributes());
   Call->setCallingConv(Body->getCallingConv());
-  B.CreateIntrinsic(Intrinsic::vaend, {}, {AP});
+  B.CreateIntrinsic(Intrinsic::vaend, {Ptr}, {AP});
   if (F.getReturnType()->isVoidTy())
     B.CreateRetVoid();
   else

@@ -39,6 +39,7 @@ void init_runtime() {
     init_settings();
     stack_init_cpu();
     signals_init();
+    panic_init();
   });
 }
 
@@ -64,9 +65,9 @@ void goroutine_destroy(Goroutine *g) {
 void execute(ThreadState &ts, Goroutine *g) {
   ts.g = g;
   g->status = GoroutineStatus::Running;
-  set_stack_limit(stack_limit_for(g));
+  enter_stack_limit(ts, stack_limit_for(g));
   goroutine_switch(&ts.g0_sp, g->sched_sp);
-  set_stack_limit(0);
+  enter_stack_limit(ts, 0);
   ts.g = nullptr;
 }
 

@@ -55,6 +55,10 @@ struct ThreadState {
   uintptr_t g0_sp = 0;
   uintptr_t morestack_sp = 0;
   Goroutine *g = nullptr;
+  // What the limit slot holds while g's code runs (g->stackguard, or
+  // kStackPoison). Handlers of signals clear the slot while they run;
+  // longjmp back into the goroutine restores it from here.
+  uintptr_t stack_limit = 0;
   uint64_t traps = 0; // morestack traps taken, for stackmove=N
 };
 
@@ -74,6 +78,7 @@ static_assert(offsetof(Goroutine, stack) + offsetof(Stack, hi) == G_STACK_HI);
 static_assert(offsetof(ThreadState, g0_sp) == TLS_G0_SP);
 static_assert(offsetof(ThreadState, morestack_sp) == TLS_MORESTACK_SP);
 static_assert(offsetof(ThreadState, g) == TLS_G);
+static_assert(offsetof(ThreadState, stack_limit) == TLS_STACK_LIMIT);
 static_assert(offsetof(RegisterFrame, sp) == FRAME_SP);
 static_assert(offsetof(RegisterFrame, kind) == FRAME_KIND);
 static_assert(offsetof(RegisterFrame, r15) == FRAME_R15);
@@ -107,10 +112,17 @@ extern Counters counters;
 
 // Reads GOROUTINE_DEBUG once; later calls return at once.
 void init_settings();
+// Makes uncaught exceptions in goroutines print like Go panics (panic.cpp).
+void panic_init();
 
 // The split-stack limit slot of the calling thread.
 inline void set_stack_limit(uintptr_t limit) {
   asm volatile("movq %0, %%fs:%c1" ::"r"(limit), "i"(TCB_STACK_LIMIT));
+}
+// Sets the limit for the goroutine code about to run on this thread.
+inline void enter_stack_limit(ThreadState &ts, uintptr_t limit) {
+  ts.stack_limit = limit;
+  set_stack_limit(limit);
 }
 inline uintptr_t stack_limit() {
   uintptr_t v;

@@ -7,17 +7,24 @@
 //  - every handler is installed with SA_ONSTACK: the runtime's own, and the
 //    program's, because this file interposes sigaction(), signal(),
 //    bsd_signal(), sysv_signal() and sigset() (the executable exports them, see
-//    the link flags in cmake/GoroutineInstrument.cmake) and adds SA_ONSTACK to
-//    every handler before passing it to glibc.
-// On threads without an alternate stack SA_ONSTACK changes nothing.
+//    the link flags in cmake/GoroutineInstrument.cmake);
+//  - the program's handlers run through signal_trampoline, which clears the
+//    split-stack limit while they run: instrumented code in a handler, on the
+//    signal stack, must not be checked against the interrupted goroutine's
+//    limit. A handler that siglongjmps back into the goroutine gets the limit
+//    restored by longjmp (setjmp.S).
+// On threads without an alternate stack SA_ONSTACK changes nothing, and their
+// limit is 0 anyway.
 //
 // Faults on a goroutine (SIGSEGV, SIGBUS) are reported like Go's runtime does,
 // with the goroutine's stack trace; a write into the guard page below a stack
 // (GOROUTINE_DEBUG=guardpages=1) is reported as a stack overflow.
 #include "signals.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <mutex>
 #include <cstring>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -42,12 +49,78 @@ bool is_handler(const struct sigaction &sa) {
          sa.sa_handler != SIG_ERR;
 }
 
+// The program's handlers, by signal number. The kernel is given
+// signal_trampoline instead, which runs them with the limit slot cleared: a
+// handler runs on the signal stack, and instrumented code in it must not
+// compare that stack against the interrupted goroutine's limit.
+struct ProgramHandler {
+  std::atomic<void *> fn{nullptr}; // sa_handler or sa_sigaction
+  std::atomic<bool> siginfo{false};
+};
+ProgramHandler program_handlers[NSIG];
+std::mutex program_handlers_mu; // serializes changes through sigaction()
+
+void signal_trampoline(int sig, siginfo_t *info, void *uctx) {
+  const uintptr_t saved = stack_limit();
+  set_stack_limit(0);
+  const ProgramHandler &h = program_handlers[sig];
+  void *fn = h.fn.load(std::memory_order_acquire);
+  if (h.siginfo.load(std::memory_order_relaxed))
+    reinterpret_cast<void (*)(int, siginfo_t *, void *)>(fn)(sig, info, uctx);
+  else
+    reinterpret_cast<void (*)(int)>(fn)(sig);
+  set_stack_limit(saved); // (a handler that longjmps out never gets here;
+                          // longjmp restores the limit itself)
+}
+
+// What the program installed, as the program should see it: the kernel's
+// action, with the trampoline replaced by the program's handler.
+void report(const struct sigaction &kernel, const ProgramHandler &prev,
+            struct sigaction *out) {
+  *out = kernel;
+  if (!(kernel.sa_flags & SA_SIGINFO) ||
+      kernel.sa_sigaction != signal_trampoline)
+    return;
+  if (prev.siginfo.load(std::memory_order_relaxed)) {
+    out->sa_sigaction = reinterpret_cast<void (*)(int, siginfo_t *, void *)>(
+        prev.fn.load(std::memory_order_relaxed));
+  } else {
+    out->sa_flags &= ~SA_SIGINFO;
+    out->sa_handler = reinterpret_cast<sighandler_t>(
+        prev.fn.load(std::memory_order_relaxed));
+  }
+}
+
 int install(int sig, const struct sigaction *act, struct sigaction *old) {
-  if (act == nullptr || !is_handler(*act))
-    return __sigaction(sig, act, old);
-  struct sigaction copy = *act;
-  copy.sa_flags |= SA_ONSTACK;
-  return __sigaction(sig, &copy, old);
+  if (sig < 1 || sig >= NSIG)
+    return __sigaction(sig, act, old); // glibc reports EINVAL
+  std::lock_guard<std::mutex> lock(program_handlers_mu);
+  ProgramHandler &h = program_handlers[sig];
+  ProgramHandler prev;
+  prev.fn.store(h.fn.load(std::memory_order_relaxed));
+  prev.siginfo.store(h.siginfo.load(std::memory_order_relaxed));
+  struct sigaction kernel_old;
+  int rc;
+  if (act == nullptr || !is_handler(*act)) {
+    rc = __sigaction(sig, act, &kernel_old);
+  } else {
+    const bool siginfo = (act->sa_flags & SA_SIGINFO) != 0;
+    h.siginfo.store(siginfo, std::memory_order_relaxed);
+    h.fn.store(siginfo ? reinterpret_cast<void *>(act->sa_sigaction)
+                       : reinterpret_cast<void *>(act->sa_handler),
+               std::memory_order_release);
+    struct sigaction copy = *act;
+    copy.sa_sigaction = signal_trampoline;
+    copy.sa_flags |= SA_SIGINFO | SA_ONSTACK;
+    rc = __sigaction(sig, &copy, &kernel_old);
+    if (rc != 0) {
+      h.siginfo.store(prev.siginfo.load(std::memory_order_relaxed));
+      h.fn.store(prev.fn.load(std::memory_order_relaxed));
+    }
+  }
+  if (rc == 0 && old != nullptr)
+    report(kernel_old, prev, old);
+  return rc;
 }
 
 const char *signal_name(int sig) {
@@ -82,14 +155,18 @@ void on_fault(int sig, siginfo_t *info, void *uctx) {
   ctx.r14 = static_cast<uint64_t>(r[REG_R14]);
   ctx.r15 = static_cast<uint64_t>(r[REG_R15]);
   ctx.exact_pc = true;
-  if (stack_guard_page_contains(g->stack, addr)) {
-    print("goroutine %llu wrote below its stack [%#lx, %#lx) at %#lx "
-          "(guard page): code that was not instrumented, or that ran past "
-          "the reserve, overflowed the stack",
+  // A fault in the guard region, or with %rsp already below the stack, is
+  // the stack overflowing: code that was not instrumented needed more than
+  // the reserve its caller guaranteed.
+  const bool sp_below = ctx.sp < g->stack.lo && ctx.sp + (1u << 30) > g->stack.lo;
+  if (stack_guard_contains(g->stack, addr) || sp_below) {
+    print("goroutine %llu wrote below its stack [%#lx, %#lx) at %#lx (sp=%#lx): "
+          "code that was not instrumented, or that ran past the reserve, "
+          "overflowed the stack",
           static_cast<unsigned long long>(g->id),
           static_cast<unsigned long>(g->stack.lo),
           static_cast<unsigned long>(g->stack.hi),
-          static_cast<unsigned long>(addr));
+          static_cast<unsigned long>(addr), static_cast<unsigned long>(ctx.sp));
     fatal_with_trace(g, ctx, "stack overflow");
   }
   char msg[160];
@@ -210,7 +287,7 @@ extern "C" sighandler_t sigset(int sig, sighandler_t disp) noexcept {
   sigaddset(&set, sig);
   struct sigaction old;
   if (disp == SIG_HOLD) {
-    if (__sigaction(sig, nullptr, &old) < 0 ||
+    if (go::runtime::install(sig, nullptr, &old) < 0 ||
         sigprocmask(SIG_BLOCK, &set, &old_mask) < 0)
       return SIG_ERR;
     return sigismember(&old_mask, sig) ? SIG_HOLD : old.sa_handler;

@@ -283,7 +283,7 @@ extern "C" uintptr_t goroutine_morestack(RegisterFrame *frame,
   if (new_size != 0)
     live += move_stack(g, new_size, live, frame, vector_state);
 
-  set_stack_limit(stack_limit_for(g));
+  enter_stack_limit(ts, stack_limit_for(g));
   const uintptr_t resume_sp = live - 8;
   *reinterpret_cast<uintptr_t *>(resume_sp) = resume_pc;
   return resume_sp;

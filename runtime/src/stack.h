@@ -29,15 +29,16 @@ constexpr size_t kStackMinAllowed = 1024;
 constexpr size_t kStackMaxAllowed = size_t{1} << 40;
 
 // Returns a stack of `size` bytes (a power of two >= kStackMinAllowed) at a
-// size-aligned address, with an inaccessible page below it in guardpages mode.
+// size-aligned address, with an inaccessible region below it in guardpages
+// mode.
 Stack stack_alloc(size_t size);
 // Returns a stack to the per-thread cache (and from there to the global pool
 // or the OS).
 void stack_free(Stack stack);
 // Releases the calling thread's stack cache (thread exit).
 void stack_cache_flush();
-// True if addr is in the inaccessible page below a runtime stack.
-bool stack_guard_page_contains(const Stack &stack, uintptr_t addr);
+// True if addr is in the inaccessible region below a stack (guardpages=1).
+bool stack_guard_contains(const Stack &stack, uintptr_t addr);
 
 // Prepares a new goroutine's stack so that goroutine_switch to g->sched_sp
 // enters goroutine_trampoline with %r12 = g.

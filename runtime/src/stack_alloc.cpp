@@ -9,9 +9,10 @@
 //    stack memory is reused, not released).
 //  - Larger stacks get a mapping of their own, aligned by over-mapping and
 //    trimming.
-//  - With GOROUTINE_DEBUG=guardpages=1 every stack gets its own mapping with a
-//    PROT_NONE page directly below it; stacks smaller than a page then occupy
-//    the bottom of a page of their own.
+//  - With GOROUTINE_DEBUG=guardpages=1 every stack gets its own mapping with
+//    kGuardRegion bytes of PROT_NONE directly below it (address space only: a
+//    frame of up to that size that runs past the bottom faults at once);
+//    stacks smaller than a page then occupy the bottom of a page of their own.
 //
 // Free stacks are kept, in order of preference: in a per-thread cache
 // (classes up to kCachedClassMax, no lock), in the global pool (a mutex), and
@@ -37,6 +38,7 @@ constexpr int kMinClassShift = 10; // 1 KiB
 constexpr int kNumClasses = 31;    // 1 KiB .. 1 TiB
 constexpr size_t kSpanSize = 64 * 1024;
 constexpr size_t kPageSize = 4096;
+constexpr size_t kGuardRegion = 64 * 1024;
 constexpr int kCachedClassMax = 5; // classes 0..5: 1 KiB .. 32 KiB
 constexpr size_t kCacheCapacity = 32;
 constexpr size_t kPoolBytesPerClass = 64 * 1024 * 1024;
@@ -82,8 +84,8 @@ size_t guarded_bytes(size_t size) {
 void unmap_stack(uintptr_t lo, size_t size) {
   size_t bytes = size;
   if (settings.guardpages) {
-    lo -= kPageSize;
-    bytes = kPageSize + guarded_bytes(size);
+    lo -= kGuardRegion;
+    bytes = kGuardRegion + guarded_bytes(size);
   }
   munmap(reinterpret_cast<void *>(lo), bytes);
   counters.stack_sys.fetch_sub(bytes, std::memory_order_relaxed);
@@ -98,10 +100,10 @@ struct GlobalPool {
     const size_t size = class_size(k);
     if (settings.guardpages) {
       const size_t bytes = guarded_bytes(size);
-      const uintptr_t lo = map_aligned(bytes, bytes, kPageSize);
-      if (mprotect(reinterpret_cast<void *>(lo - kPageSize), kPageSize,
+      const uintptr_t lo = map_aligned(bytes, bytes, kGuardRegion);
+      if (mprotect(reinterpret_cast<void *>(lo - kGuardRegion), kGuardRegion,
                    PROT_NONE) != 0)
-        out_of_memory(kPageSize);
+        out_of_memory(kGuardRegion);
       free[k].push_back(lo);
     } else if (size < kSpanSize) {
       const uintptr_t span = map_aligned(kSpanSize, kSpanSize, 0);
@@ -193,8 +195,9 @@ void stack_free(Stack s) {
 
 void stack_cache_flush() { cache.flush(); }
 
-bool stack_guard_page_contains(const Stack &stack, uintptr_t addr) {
-  return settings.guardpages && addr < stack.lo && addr >= stack.lo - kPageSize;
+bool stack_guard_contains(const Stack &stack, uintptr_t addr) {
+  return settings.guardpages && addr < stack.lo &&
+         addr >= stack.lo - kGuardRegion;
 }
 
 } // namespace go::runtime

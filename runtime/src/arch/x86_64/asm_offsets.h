@@ -16,6 +16,7 @@
 #define TLS_G0_SP 0         // where g0 is suspended while a goroutine runs
 #define TLS_MORESTACK_SP 8  // %rsp at entry to a morestack entry point
 #define TLS_G 16            // the goroutine this thread runs, or 0
+#define TLS_STACK_LIMIT 24  // the limit slot's value while that goroutine runs
 
 // struct Goroutine (runtime.h).
 #define G_STACK_LO 0

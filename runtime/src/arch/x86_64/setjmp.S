@@ -31,7 +31,9 @@
 // void __goroutine_longjmp(struct __jmp_buf_tag *env, int val)
 //   Restores the signal mask if it was saved (never blocking glibc's
 //   internal SIGCANCEL and SIGSETXID), then rbx, rbp, r12-r15 and %rsp, and
-//   returns from the matching setjmp with %eax = val (1 if val is 0).
+//   returns from the matching setjmp with %eax = val (1 if val is 0). When the
+//   buffer was filled on a goroutine, also restores the split-stack limit of
+//   the goroutine (a handler that siglongjmps out ran with it cleared).
 // void __goroutine_longjmp_chk(struct __jmp_buf_tag *env, int val)
 //   The same, but like glibc's _FORTIFY_SOURCE variant refuses to jump to a
 //   deeper frame (goroutine_longjmp_check reports it).
@@ -185,10 +187,14 @@ __goroutine_sigsetjmp:
         jz      3f
         movq    %fs:0, %rax
         addq    goroutine_thread_state@gottpoff(%rip), %rax
-        movq    TLS_G(%rax), %rax
-        testq   %rax, %rax
+        movq    TLS_G(%rax), %rcx
+        testq   %rcx, %rcx
         jz      goroutine_longjmp_without_goroutine
-        movq    G_STACK_HI(%rax), %r10
+        movq    G_STACK_HI(%rcx), %r10
+        // Back into goroutine code (perhaps out of a signal handler, which
+        // ran with the limit cleared): the goroutine's limit applies again.
+        movq    TLS_STACK_LIMIT(%rax), %rcx
+        movq    %rcx, %fs:TCB_STACK_LIMIT
 3:
         LOAD_SLOT JB_RSP, 6, 1
         movq    %rax, %rdx              // the target %rsp

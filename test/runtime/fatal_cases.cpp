@@ -1,0 +1,63 @@
+// A program that ends the way a scenario says, for fatal_test.cpp to watch
+// from the outside: fatal errors end the process, so each runs in a child.
+#include <goroutine/goroutine.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+__attribute__((noinline)) int runaway(int n, char *up) {
+  char b[4096];
+  std::memset(b, n, sizeof b);
+  b[1] = up[1];
+  return runaway(n + 1, b) + b[n % 4096];
+}
+
+// Not instrumented: it neither checks nor grows the stack, and its frame is
+// far larger than the reserve its caller guarantees.
+__attribute__((no_split_stack, noinline)) int unchecked_big_frame() {
+  volatile char big[64 * 1024];
+  for (size_t i = 0; i < sizeof big; i += 512)
+    big[i] = 1;
+  return big[100];
+}
+
+__attribute__((noinline)) void thrower(int n) {
+  if (n == 0)
+    throw std::runtime_error("boom from thrower");
+  thrower(n - 1);
+  std::puts(""); // not a tail call
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  const std::string scenario = argc > 1 ? argv[1] : "";
+  if (scenario == "stack-overflow") {
+    go::set_max_stack(1 << 20);
+    go::run([] {
+      char c[2] = {0, 0};
+      std::printf("%d\n", runaway(0, c));
+    });
+  } else if (scenario == "stack-overflow-default") {
+    go::run([] {
+      char c[2] = {0, 0};
+      std::printf("%d\n", runaway(0, c));
+    });
+  } else if (scenario == "guard-page") {
+    go::run([] { std::printf("%d\n", unchecked_big_frame()); });
+  } else if (scenario == "nested-run") {
+    go::run([] { go::run([] {}); });
+  } else if (scenario == "uncaught-exception") {
+    go::run([] { thrower(20); });
+  } else if (scenario == "ok") {
+    go::run([] { std::puts("ok"); });
+  } else {
+    std::fprintf(stderr, "unknown scenario %s\n", scenario.c_str());
+    return 100;
+  }
+  return 0;
+}
