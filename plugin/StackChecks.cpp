@@ -48,6 +48,7 @@
 #include "CallStackNeeds.h"
 
 #include "llvm/ADT/Statistic.h"
+#include "llvm/IR/DebugInfo.h"
 #include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/IRBuilder.h"
@@ -119,6 +120,20 @@ Value *dynamicAllocaBytes(AllocaInst *AI) {
   return B.CreateAdd(Size, B.getInt64(AI->getAlign().value() + 64));
 }
 
+// The source name of a local: from its debug record, else its IR name (both
+// may be missing without -g).
+std::string localName(AllocaInst *AI) {
+  for (DbgVariableRecord *DVR : findDVRDeclares(AI))
+    return "local '" + DVR->getVariable()->getName().str() + "'";
+  for (DbgDeclareInst *DDI : findDbgDeclares(AI))
+    return "local '" + DDI->getVariable()->getName().str() + "'";
+  for (DbgVariableRecord *DVR : at::getDVRAssignmentMarkers(AI))
+    return "local '" + DVR->getVariable()->getName().str() + "'";
+  if (AI->hasName())
+    return "local '" + AI->getName().str() + "'";
+  return "a local of '" + AI->getFunction()->getName().str() + "'";
+}
+
 void warn(const Function &F, const Instruction &I, const Twine &Msg) {
   F.getContext().diagnose(DiagnosticInfoUnsupported(
       F, Msg, DiagnosticLocation(I.getDebugLoc()), DS_Warning));
@@ -168,7 +183,7 @@ private:
     for (AllocaInst *AI : Over) {
       if (AI->getAlign().value() > MaxAlignAcrossMoves)
         warn(F, *AI,
-             "goroutine: local '" + AI->getName() + "' is aligned to " +
+             "goroutine: " + localName(AI) + " is aligned to " +
                  Twine(AI->getAlign().value()) +
                  " bytes; goroutine stack moves keep alignments up to " +
                  Twine(MaxAlignAcrossMoves) + " bytes only");
