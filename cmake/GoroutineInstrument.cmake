@@ -34,9 +34,11 @@ function(goroutine_instrument target)
   target_link_options(${target} PRIVATE ${GOROUTINE_LINK_OPTIONS})
   if(GOROUTINE_IN_TREE)
     add_dependencies(${target} goroutine_plugin)
-    # Rebuild instrumented objects when the plugin changes.
+    # Compile only once the plugin is linked (Ninja starts compiling before
+    # dependencies link), and again whenever it changes.
     get_target_property(sources ${target} SOURCES)
     set_property(SOURCE ${sources} TARGET_DIRECTORY ${target} APPEND PROPERTY
-      OBJECT_DEPENDS ${CMAKE_LIBRARY_OUTPUT_DIRECTORY}/libgoroutine-plugin-impl.so)
+      OBJECT_DEPENDS ${CMAKE_LIBRARY_OUTPUT_DIRECTORY}/libgoroutine-plugin.so
+                     ${CMAKE_LIBRARY_OUTPUT_DIRECTORY}/libgoroutine-plugin-impl.so)
   endif()
 endfunction()

@@ -5,6 +5,10 @@
 //                 runtime and every Nth trap moves the stack (N=1: every time)
 //   guardpages=1  an inaccessible page below every goroutine stack
 //   stacktrace=1  log every stack growth, move and shrink to stderr
+//   stackpoison=1 a stack a goroutine moved away from stays inaccessible
+//                 for the next 256 frees, so a pointer into it that the move
+//                 could not fix (one stored outside the stack) faults at
+//                 once, with a message naming the problem
 //   stackmin=N    initial stack size in bytes (power of two, >= 1024)
 //   maxstack=N    maximum stack size in bytes (default 1 GiB)
 // Bad values are fatal errors that name the setting; unknown keys are
@@ -70,6 +74,8 @@ void apply_setting(const char *key, const char *value) {
     settings.guardpages = v != 0;
   } else if (std::strcmp(key, "stacktrace") == 0) {
     settings.stacktrace = v != 0;
+  } else if (std::strcmp(key, "stackpoison") == 0) {
+    settings.stackpoison = v != 0;
   } else if (std::strcmp(key, "stackmin") == 0) {
     if (!is_power_of_two(v) || v < kStackMinAllowed || v > kStackMaxAllowed)
       fatal("GOROUTINE_DEBUG: stackmin=%s must be a power of two of at "

@@ -64,6 +64,8 @@ void goroutine_destroy(Goroutine *g) {
 // Switches from g0 into g and back; returns when g yields or finishes.
 void execute(ThreadState &ts, Goroutine *g) {
   ts.g = g;
+  if (ts.torture_countdown == 0)
+    ts.torture_countdown = settings.stackmove; // 0 (off) stays 0
   g->status = GoroutineStatus::Running;
   enter_stack_limit(ts, stack_limit_for(g));
   goroutine_switch(&ts.g0_sp, g->sched_sp);

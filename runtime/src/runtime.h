@@ -59,7 +59,9 @@ struct ThreadState {
   // kStackPoison). Handlers of signals clear the slot while they run;
   // longjmp back into the goroutine restores it from here.
   uintptr_t stack_limit = 0;
-  uint64_t traps = 0; // morestack traps taken, for stackmove=N
+  // Torture mode (stackmove=N): traps left before the next move. morestack.S
+  // counts down on its fast path and leaves the move to the slow path.
+  uint64_t torture_countdown = 0;
 };
 
 // What morestack.S stores on g0's stack: the entry %rsp, the entry kind and
@@ -75,10 +77,13 @@ struct RegisterFrame {
 
 static_assert(offsetof(Goroutine, stack) + offsetof(Stack, lo) == G_STACK_LO);
 static_assert(offsetof(Goroutine, stack) + offsetof(Stack, hi) == G_STACK_HI);
+static_assert(offsetof(Goroutine, stackguard) == G_STACKGUARD);
 static_assert(offsetof(ThreadState, g0_sp) == TLS_G0_SP);
 static_assert(offsetof(ThreadState, morestack_sp) == TLS_MORESTACK_SP);
 static_assert(offsetof(ThreadState, g) == TLS_G);
 static_assert(offsetof(ThreadState, stack_limit) == TLS_STACK_LIMIT);
+static_assert(offsetof(ThreadState, torture_countdown) ==
+              TLS_TORTURE_COUNTDOWN);
 static_assert(offsetof(RegisterFrame, sp) == FRAME_SP);
 static_assert(offsetof(RegisterFrame, kind) == FRAME_KIND);
 static_assert(offsetof(RegisterFrame, r15) == FRAME_R15);
@@ -93,6 +98,7 @@ struct Settings {
   uint64_t stackmove = 0;     // move the stack at every Nth trap (0: off)
   bool guardpages = false;    // PROT_NONE page below every stack
   bool stacktrace = false;    // log every growth and shrink
+  bool stackpoison = false;   // freed stacks stay inaccessible for a while
   size_t stackmin = 2048;     // initial stack size
   size_t maxstack = size_t{1} << 30;
 };

@@ -169,6 +169,16 @@ void on_fault(int sig, siginfo_t *info, void *uctx) {
           static_cast<unsigned long>(addr), static_cast<unsigned long>(ctx.sp));
     fatal_with_trace(g, ctx, "stack overflow");
   }
+  if (stack_quarantine_contains(addr)) {
+    print("goroutine %llu accessed %#lx, in a stack that a goroutine has moved "
+          "away from: a pointer into a goroutine stack was kept where stack "
+          "moves cannot update it (in the heap, a global, another stack or a "
+          "register of uninstrumented code); see docs/stacks.md, \"The "
+          "pointer contract\"",
+          static_cast<unsigned long long>(g->id),
+          static_cast<unsigned long>(addr));
+    fatal_with_trace(g, ctx, "use of a moved stack");
+  }
   char msg[160];
   std::snprintf(msg, sizeof msg,
                 "unexpected signal\n[signal %s code=%#x addr=%#lx pc=%#lx]",

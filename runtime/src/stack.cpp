@@ -25,9 +25,14 @@
 // stack) allocates a stack at least twice as large, copies the live part
 // [live sp, hi) to the top of the new stack, and relocates: every 8-byte word
 // in the copy, every saved general register and every 64-bit lane of the
-// saved vector registers that holds an address inside [live sp, hi) of the old
-// stack is shifted by delta = new.hi - old.hi. Like Go, the stack is copied
+// saved vector registers that holds an address inside the old stack [lo, hi)
+// is shifted by delta = new.hi - old.hi. Like Go, the stack is copied
 // contiguously and the function resumes as if its check had passed.
+//
+// The whole old stack, not only its live part: C code forms pointers just
+// outside the objects they index, e.g. Oniguruma's `mem_start_stk =
+// alloca_base - 1` for 1-based indexing, which points below the lowest live
+// byte. Such a pointer must move with the object it is derived from.
 //
 // Why relocation is conservative, and why it is still correct. Go relocates
 // exactly, with stack maps. C has none, so every word that looks like a
@@ -88,8 +93,8 @@ constexpr size_t kXsaveHeaderOffset = 512; // XSTATE_BV: components present
 
 // The set of old-stack addresses that move, and by how much.
 struct Relocation {
-  uintptr_t lo;    // lowest live address of the old stack
-  uintptr_t len;   // old.hi - lo
+  uintptr_t lo;    // the old stack: [lo, lo + len)
+  uintptr_t len;
   uintptr_t delta; // new.hi - old.hi (modulo 2^64)
 
   uint64_t apply(uint64_t word) const {
@@ -141,7 +146,7 @@ uintptr_t move_stack(Goroutine *g, size_t new_size, uintptr_t live,
   const Stack old = g->stack;
   const Stack fresh = stack_alloc(new_size);
   const size_t used = old.hi - live;
-  const Relocation r{live, used, fresh.hi - old.hi};
+  const Relocation r{old.lo, old.size(), fresh.hi - old.hi};
 
   copy_and_relocate(reinterpret_cast<uint64_t *>(fresh.hi - used),
                     reinterpret_cast<const uint64_t *>(live), used / 8, r);
@@ -277,9 +282,11 @@ extern "C" uintptr_t goroutine_morestack(RegisterFrame *frame,
     if (new_size > settings.maxstack)
       stack_overflow(g, frame, resume_pc);
     counters.num_stack_grow.fetch_add(1, std::memory_order_relaxed);
-  } else if (settings.stackmove != 0 && ++ts.traps % settings.stackmove == 0) {
+  } else if (settings.stackmove != 0 && ts.torture_countdown == 0) {
     new_size = size; // torture: move even though it fits
   }
+  if (ts.torture_countdown == 0)
+    ts.torture_countdown = settings.stackmove;
   if (new_size != 0)
     live += move_stack(g, new_size, live, frame, vector_state);
 

@@ -37,6 +37,8 @@ Stack stack_alloc(size_t size);
 void stack_free(Stack stack);
 // Releases the calling thread's stack cache (thread exit).
 void stack_cache_flush();
+// True if addr is in a freed stack kept inaccessible (stackpoison=1).
+bool stack_quarantine_contains(uintptr_t addr);
 // True if addr is in the inaccessible region below a stack (guardpages=1).
 bool stack_guard_contains(const Stack &stack, uintptr_t addr);
 

@@ -22,6 +22,11 @@
 //
 // No free-list metadata is stored inside the stacks: untouched stack pages
 // stay untouched (and out of RSS) until a goroutine uses them.
+//
+// With GOROUTINE_DEBUG=stackpoison=1 a freed stack first spends some time in
+// a quarantine, PROT_NONE and emptied: a stale pointer into a stack a
+// goroutine moved away from then faults at once (signals.cpp reports it)
+// instead of reading whatever the next owner wrote there.
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -137,6 +142,67 @@ struct GlobalPool {
   }
 };
 
+// Freed stacks kept out of use (stackpoison=1), oldest first. Stacks of a
+// page or more are made inaccessible; smaller ones share their page with
+// other stacks, so they are filled with kPoisonByte instead: a stale pointer
+// read from them is 0xdbdbdbdbdbdbdbdb, which faults when followed.
+class Quarantine {
+public:
+  static constexpr uint8_t kPoisonByte = 0xdb;
+
+  // Takes s out of use; returns a stack that has served its time (or an
+  // empty one) to free for real.
+  Stack admit(Stack s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    protect(s, false);
+    const Stack released = ring_[next_];
+    ring_[next_] = s;
+    next_ = (next_ + 1) % kSize;
+    if (released.size() != 0)
+      protect(released, true);
+    return released;
+  }
+
+  // Called from the fault handler: never waits for the lock (the fault may
+  // have happened while it was held).
+  bool contains(uintptr_t addr) {
+    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock())
+      return false;
+    for (const Stack &s : ring_)
+      if (s.contains(addr))
+        return true;
+    return false;
+  }
+
+private:
+  static void protect(Stack s, bool accessible) {
+    void *p = reinterpret_cast<void *>(s.lo);
+    if (s.size() < kPageSize) {
+      if (!accessible)
+        std::memset(p, kPoisonByte, s.size());
+      return;
+    }
+    if (accessible) {
+      if (mprotect(p, s.size(), PROT_READ | PROT_WRITE) != 0)
+        out_of_memory(s.size());
+    } else if (mprotect(p, s.size(), PROT_NONE) != 0 ||
+               madvise(p, s.size(), MADV_DONTNEED) != 0) {
+      out_of_memory(s.size());
+    }
+  }
+
+  static constexpr size_t kSize = 256;
+  std::mutex mu_;
+  Stack ring_[kSize];
+  size_t next_ = 0;
+};
+
+Quarantine &quarantine() {
+  static Quarantine *q = new Quarantine;
+  return *q;
+}
+
 GlobalPool &pool() {
   static GlobalPool *p = new GlobalPool; // never destroyed: threads outlive it
   return *p;
@@ -179,9 +245,14 @@ Stack stack_alloc(size_t size) {
 }
 
 void stack_free(Stack s) {
+  counters.stack_inuse.fetch_sub(s.size(), std::memory_order_relaxed);
+  if (settings.stackpoison) {
+    s = quarantine().admit(s); // another, older stack comes out (or none)
+    if (s.size() == 0)
+      return;
+  }
   const size_t size = s.size();
   const int k = class_of(size);
-  counters.stack_inuse.fetch_sub(size, std::memory_order_relaxed);
   if (k <= kCachedClassMax) {
     if (cache.count[k] == kCacheCapacity) {
       while (cache.count[k] > kCacheCapacity / 2)
@@ -194,6 +265,10 @@ void stack_free(Stack s) {
 }
 
 void stack_cache_flush() { cache.flush(); }
+
+bool stack_quarantine_contains(uintptr_t addr) {
+  return settings.stackpoison && quarantine().contains(addr);
+}
 
 bool stack_guard_contains(const Stack &stack, uintptr_t addr) {
   return settings.guardpages && addr < stack.lo &&

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -153,6 +154,38 @@ TEST_CASE("pointers to callers' locals stay valid across moves", "[stack]") {
 }
 
 // ---------------------------------------------------------------------------
+// Torture mode really moves: with GOROUTINE_DEBUG=stackmove=N every Nth
+// function entry moves the stack (the suite runs with N=1).
+
+__attribute__((noinline)) int one_call(int x) {
+  char buf[64];
+  std::memset(buf, x, sizeof buf);
+  test::keep(buf);
+  return buf[x & 63];
+}
+
+uint64_t torture_interval() {
+  const char *env = std::getenv("GOROUTINE_DEBUG");
+  const char *key = env != nullptr ? std::strstr(env, "stackmove=") : nullptr;
+  return key != nullptr ? std::strtoull(key + 10, nullptr, 10) : 0;
+}
+
+TEST_CASE("stackmove=N moves the stack at every Nth check", "[stack]") {
+  constexpr int kCalls = 1000;
+  const uint64_t moves = test::in_goroutine([] {
+    const uint64_t before = go::read_mem_stats().num_stack_move;
+    int sink = 0;
+    for (int i = 0; i < kCalls; ++i)
+      sink += one_call(i);
+    test::keep(&sink);
+    return go::read_mem_stats().num_stack_move - before;
+  });
+  const uint64_t n = torture_interval();
+  if (n == 0)
+    CHECK(moves == 0); // no growth is needed either
+  else
+    CHECK(moves >= kCalls / n);
+}
 
 TEST_CASE("the limit slot is 0 wherever no goroutine runs", "[stack]") {
   CHECK(current_limit() == 0); // main thread, before the runtime starts

@@ -17,10 +17,12 @@
 #define TLS_MORESTACK_SP 8  // %rsp at entry to a morestack entry point
 #define TLS_G 16            // the goroutine this thread runs, or 0
 #define TLS_STACK_LIMIT 24  // the limit slot's value while that goroutine runs
+#define TLS_TORTURE_COUNTDOWN 32 // traps left before the next torture move
 
 // struct Goroutine (runtime.h).
 #define G_STACK_LO 0
 #define G_STACK_HI 8
+#define G_STACKGUARD 16
 
 // struct RegisterFrame (runtime.h): what morestack.S stores on g0's stack.
 // The callee-saved registers sit below offset 64 so that the CFI in

@@ -96,8 +96,9 @@ goroutine_trampoline:
 
 // void goroutine_systemstack(void (*fn)(void *), void *arg)
 //   Runs fn(arg) on the thread's system stack (Go's systemstack), with the
-//   split-stack limit cleared, and returns on the calling stack. Called on a
-//   thread that is not running a goroutine, it just calls fn(arg).
+//   split-stack limit cleared, and returns on the calling stack. Called when
+//   not on a goroutine's stack (no goroutine, or already on the system stack,
+//   e.g. inside morestack, or on the signal stack), it just calls fn(arg).
 //   Uses 24 bytes of the calling goroutine's stack.
         .globl  goroutine_systemstack
         .type   goroutine_systemstack, @function
@@ -106,8 +107,13 @@ goroutine_systemstack:
         .cfi_startproc
         movq    %fs:0, %r11
         addq    goroutine_thread_state@gottpoff(%rip), %r11
-        cmpq    $0, TLS_G(%r11)
-        je      1f
+        movq    TLS_G(%r11), %rax
+        testq   %rax, %rax
+        jz      1f
+        cmpq    G_STACK_LO(%rax), %rsp
+        jb      1f
+        cmpq    G_STACK_HI(%rax), %rsp
+        jae     1f
         pushq   %rbp
         .cfi_adjust_cfa_offset 8
         .cfi_rel_offset rbp, 0

@@ -59,6 +59,35 @@
         addq    goroutine_thread_state@gottpoff(%rip), \reg
 .endm
 
+// Fast path, on the goroutine stack, for a trap that needs nothing: the
+// frame fits above the real limit (g->stackguard) and this is not the trap on
+// which torture mode moves the stack. That is every trap but the Nth when the
+// limit slot holds kStackPoison (stackmove=N), so torture runs at a few
+// nanoseconds per function entry instead of a full register save.
+// Uses 16 bytes below %rsp (inside the guard area), %r11 = thread state;
+// \resume_pc_adjust is 1 for __morestack (skip the `ret`), else 0.
+// Falls through when the slow path is needed, with every register intact.
+.macro FAST_PATH resume_pc_adjust
+        pushq   %rax
+        pushq   %rcx
+        movq    TLS_G(%r11), %rax
+        leaq    24(%rsp), %rcx          // the caller's live sp: entry %rsp + 8
+        subq    %r10, %rcx              // minus the bytes it needs
+        jb      2f                      // (an absurd request: slow path)
+        cmpq    G_STACKGUARD(%rax), %rcx
+        jbe     2f                      // does not fit: grow
+        decq    TLS_TORTURE_COUNTDOWN(%r11)
+        jz      2f                      // torture: the Nth trap moves
+        popq    %rcx
+        popq    %rax
+        .if \resume_pc_adjust
+        addq    $1, (%rsp)
+        .endif
+        ret
+2:      popq    %rcx
+        popq    %rax
+.endm
+
 // Leaves the goroutine stack: saves the entry %rsp and the entry kind in a
 // RegisterFrame on g0 and continues at goroutine_morestack_common. Uses %r11.
 .macro SWITCH_TO_G0 kind
@@ -79,6 +108,7 @@ __morestack:
         LOAD_THREAD_STATE %r11
         cmpq    $0, TLS_G(%r11)
         je      1f
+        FAST_PATH 1
         SWITCH_TO_G0 MORESTACK_KIND_PROLOGUE
 1:      movq    $0, %fs:TCB_STACK_LIMIT
         addq    $1, (%rsp)              // skip the `ret` after the call
@@ -94,6 +124,7 @@ __goroutine_morestack:
         LOAD_THREAD_STATE %r11
         cmpq    $0, TLS_G(%r11)
         je      1f
+        FAST_PATH 0
         SWITCH_TO_G0 MORESTACK_KIND_CALL
 1:      movq    $0, %fs:TCB_STACK_LIMIT
         ret

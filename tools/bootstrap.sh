@@ -1,0 +1,53 @@
+#!/bin/sh
+# Takes a fresh Debian 12 machine (as root) to a built project, then runs the
+# examples or the whole test suite. Used by the README's two commands and by
+# .ci/run.
+#   tools/bootstrap.sh examples   set up, build, run the examples
+#   tools/bootstrap.sh test       set up, build, run every test through ctest
+# Environment: BUILD_DIR (default: build), JOBS (default: nproc).
+set -eu
+mode=${1:-examples}
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+jobs=${JOBS:-$(nproc)}
+
+# Debian 12 packages only. golang-1.19-go is for the benchmarks' Go twins,
+# nodejs/npm fetch the third-party code the real-world tests build.
+packages="clang-19 llvm-19-dev libclang-19-dev llvm-19-tools lld-19 catch2
+  libunwind-dev cmake ninja-build python3 gcc golang-1.19-go nodejs npm"
+missing=""
+for p in $packages; do
+  # nodejs/npm may come from another repository (nodesource): a working
+  # npm is all that is needed.
+  case $p in nodejs|npm) command -v npm >/dev/null 2>&1 && continue ;; esac
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "bootstrap: installing$missing"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing
+fi
+
+cmake -S "$root" -B "$build" -G Ninja \
+  -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19
+cmake --build "$build" -j "$jobs"
+
+case $mode in
+  examples)
+    for example in hello stack_growth c_example; do
+      echo "== examples/$example"
+      "$build/examples/$example"
+    done
+    ;;
+  test)
+    cd "$build"
+    ctest --output-on-failure -j "$jobs"
+    ;;
+  *)
+    echo "usage: $0 examples|test" >&2
+    exit 2
+    ;;
+esac
