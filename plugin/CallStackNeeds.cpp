@@ -33,24 +33,26 @@ namespace {
 // binding resolver.
 const StringSet<> &leafLibcFunctions() {
   static const StringSet<> Set = {
-      "memcpy",  "memmove",  "memset",  "memcmp",  "bcmp",   "memchr",
-      "memrchr", "strlen",   "strnlen", "strcmp",  "strncmp", "strchr",
-      "strrchr", "strcpy",   "strncpy", "stpcpy",  "strcat", "__errno_location",
-      "abs",     "labs",     "llabs",   "__memcpy_chk", "__memmove_chk",
-      "__memset_chk"};
+      "memcpy",  "memmove",      "memset",           "memcmp",      "bcmp",
+      "memchr",  "memrchr",      "strlen",           "strnlen",     "strcmp",
+      "strncmp", "strchr",       "strrchr",          "strcpy",      "strncpy",
+      "stpcpy",  "strcat",       "__errno_location", "abs",         "labs",
+      "llabs",   "__memcpy_chk", "__memmove_chk",    "__memset_chk"};
   return Set;
 }
 
 // libm functions and compiler-runtime helpers: leaf code with small frames.
 bool isLibmName(StringRef Name) {
   static const StringSet<> Base = {
-      "sin",   "cos",   "tan",   "asin",  "acos",  "atan",  "atan2", "sinh",
-      "cosh",  "tanh",  "asinh", "acosh", "atanh", "exp",   "exp2",  "exp10",
-      "expm1", "log",   "log2",  "log10", "log1p", "pow",   "fmod",  "remainder",
-      "fma",   "ldexp", "frexp", "modf",  "cbrt",  "hypot", "rint",  "nearbyint",
-      "round", "roundeven", "trunc", "floor", "ceil", "lrint", "llrint",
-      "lround", "llround", "fmin", "fmax", "sqrt", "fabs", "copysign",
-      "sincos", "erf", "erfc", "tgamma", "lgamma"};
+      "sin",   "cos",       "tan",    "asin",      "acos",    "atan",
+      "atan2", "sinh",      "cosh",   "tanh",      "asinh",   "acosh",
+      "atanh", "exp",       "exp2",   "exp10",     "expm1",   "log",
+      "log2",  "log10",     "log1p",  "pow",       "fmod",    "remainder",
+      "fma",   "ldexp",     "frexp",  "modf",      "cbrt",    "hypot",
+      "rint",  "nearbyint", "round",  "roundeven", "trunc",   "floor",
+      "ceil",  "lrint",     "llrint", "lround",    "llround", "fmin",
+      "fmax",  "sqrt",      "fabs",   "copysign",  "sincos",  "erf",
+      "erfc",  "tgamma",    "lgamma"};
   if (Base.contains(Name))
     return true;
   // float and long double variants: sinf, sinl, ...

@@ -8,12 +8,14 @@
 #ifndef GOROUTINE_PLUGIN_CALLSTACKNEEDS_H
 #define GOROUTINE_PLUGIN_CALLSTACKNEEDS_H
 
+#include <cstdint>
+
 #include "llvm/IR/InstrTypes.h"
 #include "llvm/IR/Instructions.h"
 
 namespace goroutine {
 
-enum class StackNeed {
+enum class StackNeed : uint8_t {
   None,    // the callee checks its own stack, or fits in the guard area
   Libm,    // a small libm/compiler-rt leaf: PluginOptions::LibmReserve
   Reserve, // anything else: PluginOptions::Reserve

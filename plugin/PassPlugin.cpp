@@ -1,4 +1,5 @@
-//===- PassPlugin.cpp - The plugin's IR passes for opt ---------------------===//
+//===- PassPlugin.cpp - The plugin's IR passes for opt
+//---------------------===//
 //
 // Makes the IR passes loadable into opt-19 for IR-level tests, as LLVM tests
 // its own passes:
@@ -59,7 +60,6 @@ bool addPass(StringRef Name, ModulePassManager &MPM,
 } // namespace
 
 extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
-  return {LLVM_PLUGIN_API_VERSION, "goroutine", "0.1", [](PassBuilder &PB) {
-            PB.registerPipelineParsingCallback(addPass);
-          }};
+  return {LLVM_PLUGIN_API_VERSION, "goroutine", "0.1",
+          [](PassBuilder &PB) { PB.registerPipelineParsingCallback(addPass); }};
 }

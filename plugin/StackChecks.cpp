@@ -79,33 +79,33 @@ constexpr const char *AsmClobbers = "~{r10},~{r11},~{dirflag},~{fpsr},~{flags}";
 void insertReserveCheck(Instruction *Before, uint64_t Bytes) {
   IRBuilder<> B(Before);
   auto *Ty = FunctionType::get(B.getVoidTy(), {B.getInt64Ty()}, false);
-  InlineAsm *Asm = InlineAsm::get(
-      Ty,
-      "leaq -${0:c}(%rsp), %r11\n\t"
-      "cmpq %fs:0x70, %r11\n\t"
-      "ja 1f\n\t"
-      "movq $$${0:c}, %r10\n\t"
-      "callq __goroutine_morestack@PLT\n"
-      "1:",
-      std::string("i,") + AsmClobbers, /*hasSideEffects=*/true);
+  InlineAsm *Asm =
+      InlineAsm::get(Ty,
+                     "leaq -${0:c}(%rsp), %r11\n\t"
+                     "cmpq %fs:0x70, %r11\n\t"
+                     "ja 1f\n\t"
+                     "movq $$${0:c}, %r10\n\t"
+                     "callq __goroutine_morestack@PLT\n"
+                     "1:",
+                     std::string("i,") + AsmClobbers, /*hasSideEffects=*/true);
   B.CreateCall(Asm, {B.getInt64(Bytes)});
 }
 
 void insertDynamicCheck(Instruction *Before, Value *Bytes) {
   IRBuilder<> B(Before);
   auto *Ty = FunctionType::get(B.getVoidTy(), {B.getInt64Ty()}, false);
-  InlineAsm *Asm = InlineAsm::get(
-      Ty,
-      "movq %rsp, %r11\n\t"
-      "subq $0, %r11\n\t"
-      "jb 2f\n\t"
-      "cmpq %fs:0x70, %r11\n\t"
-      "ja 1f\n"
-      "2:\n\t"
-      "movq $0, %r10\n\t"
-      "callq __goroutine_morestack@PLT\n"
-      "1:",
-      std::string("r,") + AsmClobbers, /*hasSideEffects=*/true);
+  InlineAsm *Asm =
+      InlineAsm::get(Ty,
+                     "movq %rsp, %r11\n\t"
+                     "subq $0, %r11\n\t"
+                     "jb 2f\n\t"
+                     "cmpq %fs:0x70, %r11\n\t"
+                     "ja 1f\n"
+                     "2:\n\t"
+                     "movq $0, %r10\n\t"
+                     "callq __goroutine_morestack@PLT\n"
+                     "1:",
+                     std::string("r,") + AsmClobbers, /*hasSideEffects=*/true);
   B.CreateCall(Asm, {Bytes});
 }
 
@@ -141,10 +141,8 @@ void warn(const Function &F, const Instruction &I, const Twine &Msg) {
 
 // alloca T, align A (A > 64)  =>  alloca [size + A - 16] align 16, aligned by
 // hand with a GEP that keeps the pointer's provenance.
-void realign(AllocaInst *AI) {
-  const DataLayout &DL = AI->getDataLayout();
+void realign(AllocaInst *AI, uint64_t Size) {
   const uint64_t A = AI->getAlign().value();
-  const uint64_t Size = AI->getAllocationSize(DL)->getFixedValue();
   IRBuilder<> B(AI);
   AllocaInst *Raw = B.CreateAlloca(B.getInt8Ty(), B.getInt64(Size + A - 16));
   Raw->setAlignment(Align(16));
@@ -175,19 +173,21 @@ public:
 
 private:
   void realignLocals() {
-    SmallVector<AllocaInst *, 4> Over;
+    SmallVector<std::pair<AllocaInst *, uint64_t>, 4> Over;
+    const DataLayout &DL = F.getDataLayout();
     for (Instruction &I : F.getEntryBlock())
       if (auto *AI = dyn_cast<AllocaInst>(&I))
         if (AI->isStaticAlloca() && AI->getAlign().value() > MaxRealignInGuard)
-          Over.push_back(AI);
-    for (AllocaInst *AI : Over) {
+          if (std::optional<TypeSize> Size = AI->getAllocationSize(DL))
+            Over.push_back({AI, Size->getFixedValue()});
+    for (auto [AI, Size] : Over) {
       if (AI->getAlign().value() > MaxAlignAcrossMoves)
         warn(F, *AI,
              "goroutine: " + localName(AI) + " is aligned to " +
                  Twine(AI->getAlign().value()) +
                  " bytes; goroutine stack moves keep alignments up to " +
                  Twine(MaxAlignAcrossMoves) + " bytes only");
-      realign(AI);
+      realign(AI, Size);
       Changed = true;
     }
   }

@@ -1,4 +1,5 @@
-//===- StackChecks.h - Checks LLVM's split-stack prologue misses -*- C++ -*-===//
+//===- StackChecks.h - Checks LLVM's split-stack prologue misses -*- C++
+//-*-===//
 //
 // Inserts stack checks where the split-stack prologue is not enough: before
 // dynamic allocas, before calls into code that was not instrumented (so they
@@ -18,7 +19,8 @@ namespace goroutine {
 class StackChecksPass : public llvm::PassInfoMixin<StackChecksPass> {
 public:
   explicit StackChecksPass(PluginOptions Options) : Options(Options) {}
-  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &MAM);
+  llvm::PreservedAnalyses run(llvm::Module &M,
+                              llvm::ModuleAnalysisManager &MAM);
 
 private:
   PluginOptions Options;

@@ -91,19 +91,19 @@ void addEntryCheck(Function &F, uint64_t FrameBytes) {
   Parts.push_back(Bytes({0x4c, 0x8d, 0x9c, 0x24}));   // lea disp32(%rsp),%r11
   Parts.push_back(ConstantInt::get(I32, -N));
   Parts.push_back(Bytes({0x64, 0x4c, 0x3b, 0x1c, 0x25, 0x70, 0x00, 0x00,
-                         0x00}));                   // cmp %fs:0x70,%r11
-  Parts.push_back(Bytes({0x77, 0x0b}));             // ja +11
-  Parts.push_back(Bytes({0x41, 0xba}));             // mov imm32,%r10d
+                         0x00}));       // cmp %fs:0x70,%r11
+  Parts.push_back(Bytes({0x77, 0x0b})); // ja +11
+  Parts.push_back(Bytes({0x41, 0xba})); // mov imm32,%r10d
   Parts.push_back(ConstantInt::get(I32, N));
-  Parts.push_back(ConstantInt::get(I8, 0xe8));      // call rel32
-  const uint64_t CallEnd = (Endbr ? 4 : 0) + 30;    // offset after the call
+  Parts.push_back(ConstantInt::get(I8, 0xe8));   // call rel32
+  const uint64_t CallEnd = (Endbr ? 4 : 0) + 30; // offset after the call
 
   // rel32 = __goroutine_morestack@PLT - (F + CallEnd)
   FunctionCallee Morestack =
       M.getOrInsertFunction("__goroutine_morestack", Type::getVoidTy(C));
   auto *Target = DSOLocalEquivalent::get(cast<Function>(Morestack.getCallee()));
-  Constant *Here = ConstantExpr::getGetElementPtr(
-      I8, &F, ConstantInt::get(I64, CallEnd));
+  Constant *Here =
+      ConstantExpr::getGetElementPtr(I8, &F, ConstantInt::get(I64, CallEnd));
   Constant *Rel = ConstantExpr::getSub(ConstantExpr::getPtrToInt(Target, I64),
                                        ConstantExpr::getPtrToInt(Here, I64));
   Parts.push_back(ConstantExpr::getTrunc(Rel, I32));
@@ -134,9 +134,9 @@ void split(Function &F) {
   SmallVector<Type *, 8> Params(F.getFunctionType()->params());
   Params.push_back(Ptr);
   auto *BodyTy = FunctionType::get(F.getReturnType(), Params, false);
-  Function *Body = Function::Create(BodyTy, GlobalValue::InternalLinkage,
-                                    F.getAddressSpace(), F.getName() + ".body",
-                                    &M);
+  Function *Body =
+      Function::Create(BodyTy, GlobalValue::InternalLinkage,
+                       F.getAddressSpace(), F.getName() + ".body", &M);
   Body->copyAttributesFrom(&F);
   Body->setLinkage(GlobalValue::InternalLinkage);
   Body->setVisibility(GlobalValue::DefaultVisibility);
@@ -175,8 +175,8 @@ void split(Function &F) {
   BasicBlock *Entry = BasicBlock::Create(C, "entry", &F);
   IRBuilder<> B(Entry);
   // x86-64 va_list: { i32, i32, ptr, ptr }, 24 bytes, 16-byte aligned.
-  AllocaInst *AP = B.CreateAlloca(ArrayType::get(B.getInt8Ty(), 24), nullptr,
-                                  "ap");
+  AllocaInst *AP =
+      B.CreateAlloca(ArrayType::get(B.getInt8Ty(), 24), nullptr, "ap");
   AP->setAlignment(Align(16));
   B.CreateIntrinsic(Intrinsic::vastart, {Ptr}, {AP});
   SmallVector<Value *, 8> Args;

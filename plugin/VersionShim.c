@@ -58,17 +58,19 @@ __attribute__((constructor)) static void goroutine_plugin_load(void) {
   major_version(lib, major, sizeof major);
   if (strcmp(major, REQUIRED_MAJOR) != 0) {
     if (lib[0])
-      fprintf(stderr,
-              "error: libgoroutine-plugin.so was built for Clang " REQUIRED_MAJOR
-              " but was loaded into a compiler using %s (Clang %s); compile "
-              "with clang-" REQUIRED_MAJOR " or build/bin/goroutine-clang\n",
-              lib, major[0] ? major : "unknown");
+      fprintf(
+          stderr,
+          "error: libgoroutine-plugin.so was built for Clang " REQUIRED_MAJOR
+          " but was loaded into a compiler using %s (Clang %s); compile "
+          "with clang-" REQUIRED_MAJOR " or build/bin/goroutine-clang\n",
+          lib, major[0] ? major : "unknown");
     else
-      fprintf(stderr,
-              "error: libgoroutine-plugin.so was built for Clang " REQUIRED_MAJOR
-              " but was loaded by a program that is not Clang " REQUIRED_MAJOR
-              "; compile with clang-" REQUIRED_MAJOR
-              " or build/bin/goroutine-clang\n");
+      fprintf(
+          stderr,
+          "error: libgoroutine-plugin.so was built for Clang " REQUIRED_MAJOR
+          " but was loaded by a program that is not Clang " REQUIRED_MAJOR
+          "; compile with clang-" REQUIRED_MAJOR
+          " or build/bin/goroutine-clang\n");
     _exit(1);
   }
 
@@ -83,8 +85,8 @@ __attribute__((constructor)) static void goroutine_plugin_load(void) {
   size_t dir = slash ? (size_t)(slash - path + 1) : 0;
   snprintf(path + dir, sizeof path - dir, "libgoroutine-plugin-impl.so");
   if (!dlopen(path, RTLD_NOW | RTLD_GLOBAL)) {
-    fprintf(stderr, "error: libgoroutine-plugin.so: cannot load %s: %s\n",
-            path, dlerror());
+    fprintf(stderr, "error: libgoroutine-plugin.so: cannot load %s: %s\n", path,
+            dlerror());
     _exit(1);
   }
 }

@@ -42,7 +42,8 @@ static void bench(void *arg) {
 }
 
 int main(int argc, char **argv) {
-  struct run r = {argc > 1 ? atoi(argv[1]) : 35, argc > 2 ? atoi(argv[2]) : 5, 0, 0};
+  struct run r = {argc > 1 ? atoi(argv[1]) : 35, argc > 2 ? atoi(argv[2]) : 5,
+                  0, 0};
 #ifdef GOROUTINE_BENCH_INSTRUMENTED
   goroutine_run(bench, &r);
 #else

@@ -46,8 +46,10 @@ void write_all(const char *s, size_t n) {
 void vprint_line(const char *prefix, const char *fmt, va_list ap) {
   char buf[1024];
   int n = std::snprintf(buf, sizeof buf, "%s", prefix);
-  n += std::vsnprintf(buf + n, sizeof buf - static_cast<size_t>(n) - 1, fmt, ap);
-  n = n < static_cast<int>(sizeof buf) - 1 ? n : static_cast<int>(sizeof buf) - 2;
+  n +=
+      std::vsnprintf(buf + n, sizeof buf - static_cast<size_t>(n) - 1, fmt, ap);
+  n = n < static_cast<int>(sizeof buf) - 1 ? n
+                                           : static_cast<int>(sizeof buf) - 2;
   buf[n++] = '\n';
   write_all(buf, static_cast<size_t>(n));
 }
@@ -148,8 +150,7 @@ void fatal(const char *fmt, ...) {
   FatalMessage m{fmt, &ap};
   // Formatting and unwinding need far more stack than a goroutine may have
   // left, so do both on the system stack.
-  goroutine_systemstack(
-      [](void *arg) { fatal_on_system_stack(arg); }, &m);
+  goroutine_systemstack([](void *arg) { fatal_on_system_stack(arg); }, &m);
   __builtin_unreachable();
 }
 

@@ -31,6 +31,7 @@ void print_panic(void *) {
   } catch (const std::exception &e) {
     what = e.what();
   } catch (...) {
+    what = nullptr; // not a std::exception: only its type can be shown
   }
   char *name = nullptr;
   int status = -1;

@@ -79,8 +79,7 @@ void execute(ThreadState &ts, Goroutine *g) {
 using namespace go::runtime;
 
 // The bottom frame of every goroutine, entered from goroutine_trampoline.
-extern "C" GOROUTINE_PARK_PATH [[noreturn]] void
-goroutine_main(Goroutine *g) {
+extern "C" GOROUTINE_PARK_PATH [[noreturn]] void goroutine_main(Goroutine *g) {
   g->entry(g->entry_arg);
   g->status = GoroutineStatus::Dead;
   goroutine_switch(&g->sched_sp, goroutine_thread_state.g0_sp);
@@ -126,12 +125,16 @@ extern "C" size_t goroutine_stack_size() {
 }
 
 extern "C" size_t goroutine_set_max_stack(size_t bytes) {
-  init_settings();
-  const size_t old = settings.maxstack;
-  if (bytes < kStackMinAllowed || bytes > kStackMaxAllowed)
-    fatal("go::set_max_stack(%zu): the limit must be between %zu and %zu bytes",
-          bytes, kStackMinAllowed, kStackMaxAllowed);
-  settings.maxstack = bytes;
+  size_t old = 0;
+  on_system_stack([&] {
+    init_settings();
+    old = settings.maxstack;
+    if (bytes < kStackMinAllowed || bytes > kStackMaxAllowed)
+      fatal("go::set_max_stack(%zu): the limit must be between %zu and %zu "
+            "bytes",
+            bytes, kStackMinAllowed, kStackMaxAllowed);
+    settings.maxstack = bytes;
+  });
   return old;
 }
 

@@ -13,12 +13,17 @@
 //  3. A goroutine stack of size S is placed at an S-aligned address, so every
 //     move shifts addresses by a multiple of the smaller stack's size (see
 //     stack.cpp for why that matters).
+//  4. The runtime is not instrumented, and the plugin lets goroutines call its
+//     exported functions (goroutine_*, go::*) without a reserve. Each such
+//     function either uses a few dozen bytes of stack or does its work on the
+//     system stack (on_system_stack below).
 #ifndef GOROUTINE_RUNTIME_H
 #define GOROUTINE_RUNTIME_H
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "arch/x86_64/asm_offsets.h"
 
@@ -40,9 +45,9 @@ enum class GoroutineStatus : uint8_t {
 };
 
 struct Goroutine {
-  Stack stack;             // must stay first: the assembly reads lo/hi
+  Stack stack;              // must stay first: the assembly reads lo/hi
   uintptr_t stackguard = 0; // stack.lo + kStackGuard: the real limit
-  uintptr_t sched_sp = 0;  // saved %rsp while not running (context.S)
+  uintptr_t sched_sp = 0;   // saved %rsp while not running (context.S)
   uint64_t id = 0;
   GoroutineStatus status = GoroutineStatus::Runnable;
   void (*entry)(void *) = nullptr;
@@ -95,11 +100,11 @@ static_assert(sizeof(RegisterFrame) == FRAME_SIZE);
 
 // Debug and tuning settings from GOROUTINE_DEBUG (debug.cpp).
 struct Settings {
-  uint64_t stackmove = 0;     // move the stack at every Nth trap (0: off)
-  bool guardpages = false;    // PROT_NONE page below every stack
-  bool stacktrace = false;    // log every growth and shrink
-  bool stackpoison = false;   // freed stacks stay inaccessible for a while
-  size_t stackmin = 2048;     // initial stack size
+  uint64_t stackmove = 0;   // move the stack at every Nth trap (0: off)
+  bool guardpages = false;  // PROT_NONE page below every stack
+  bool stacktrace = false;  // log every growth and shrink
+  bool stackpoison = false; // freed stacks stay inaccessible for a while
+  size_t stackmin = 2048;   // initial stack size
   size_t maxstack = size_t{1} << 30;
 };
 extern Settings settings;
@@ -153,6 +158,16 @@ void goroutine_switch(uintptr_t *save_sp, uintptr_t new_sp);
 // Runs fn(arg) on the thread's system stack (Go's systemstack).
 void goroutine_systemstack(void (*fn)(void *), void *arg);
 }
+
+namespace go::runtime {
+// Runs f() on the thread's system stack when called on a goroutine's stack
+// (Go's systemstack); otherwise just calls it.
+template <class F> void on_system_stack(F &&f) {
+  goroutine_systemstack(
+      [](void *p) { (*static_cast<std::remove_reference_t<F> *>(p))(); },
+      static_cast<void *>(&f));
+}
+} // namespace go::runtime
 
 // The per-thread block. initial-exec TLS: the assembly reaches it with one
 // %fs-relative access, and it never needs __tls_get_addr (which could run on a

@@ -24,8 +24,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
-#include <mutex>
 #include <cstring>
+#include <mutex>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -40,7 +40,7 @@ extern "C" int __sigaction(int sig, const struct sigaction *act,
 namespace go::runtime {
 namespace {
 
-constexpr size_t kSignalStackSize = 64 * 1024;
+constexpr size_t kSignalStackSize = size_t{64} * 1024;
 
 bool is_handler(const struct sigaction &sa) {
   if (sa.sa_flags & SA_SIGINFO)
@@ -86,8 +86,8 @@ void report(const struct sigaction &kernel, const ProgramHandler &prev,
         prev.fn.load(std::memory_order_relaxed));
   } else {
     out->sa_flags &= ~SA_SIGINFO;
-    out->sa_handler = reinterpret_cast<sighandler_t>(
-        prev.fn.load(std::memory_order_relaxed));
+    out->sa_handler =
+        reinterpret_cast<sighandler_t>(prev.fn.load(std::memory_order_relaxed));
   }
 }
 
@@ -158,15 +158,17 @@ void on_fault(int sig, siginfo_t *info, void *uctx) {
   // A fault in the guard region, or with %rsp already below the stack, is
   // the stack overflowing: code that was not instrumented needed more than
   // the reserve its caller guaranteed.
-  const bool sp_below = ctx.sp < g->stack.lo && ctx.sp + (1u << 30) > g->stack.lo;
+  const bool sp_below =
+      ctx.sp < g->stack.lo && ctx.sp + (1u << 30) > g->stack.lo;
   if (stack_guard_contains(g->stack, addr) || sp_below) {
-    print("goroutine %llu wrote below its stack [%#lx, %#lx) at %#lx (sp=%#lx): "
-          "code that was not instrumented, or that ran past the reserve, "
-          "overflowed the stack",
-          static_cast<unsigned long long>(g->id),
-          static_cast<unsigned long>(g->stack.lo),
-          static_cast<unsigned long>(g->stack.hi),
-          static_cast<unsigned long>(addr), static_cast<unsigned long>(ctx.sp));
+    print(
+        "goroutine %llu wrote below its stack [%#lx, %#lx) at %#lx (sp=%#lx): "
+        "code that was not instrumented, or that ran past the reserve, "
+        "overflowed the stack",
+        static_cast<unsigned long long>(g->id),
+        static_cast<unsigned long>(g->stack.lo),
+        static_cast<unsigned long>(g->stack.hi),
+        static_cast<unsigned long>(addr), static_cast<unsigned long>(ctx.sp));
     fatal_with_trace(g, ctx, "stack overflow");
   }
   if (stack_quarantine_contains(addr)) {

@@ -93,7 +93,7 @@ constexpr size_t kXsaveHeaderOffset = 512; // XSTATE_BV: components present
 
 // The set of old-stack addresses that move, and by how much.
 struct Relocation {
-  uintptr_t lo;    // the old stack: [lo, lo + len)
+  uintptr_t lo; // the old stack: [lo, lo + len)
   uintptr_t len;
   uintptr_t delta; // new.hi - old.hi (modulo 2^64)
 
@@ -119,9 +119,9 @@ copy_and_relocate(uint64_t *__restrict dst, const uint64_t *__restrict src,
 }
 
 void relocate_registers(RegisterFrame *f, const Relocation &r) {
-  for (uint64_t *reg : {&f->sp, &f->r15, &f->r14, &f->r13, &f->r12, &f->rbp,
-                        &f->rbx, &f->r11, &f->r10, &f->r9, &f->r8, &f->rdi,
-                        &f->rsi, &f->rdx, &f->rcx, &f->rax})
+  for (uint64_t *reg :
+       {&f->sp, &f->r15, &f->r14, &f->r13, &f->r12, &f->rbp, &f->rbx, &f->r11,
+        &f->r10, &f->r9, &f->r8, &f->rdi, &f->rsi, &f->rdx, &f->rcx, &f->rax})
     *reg = r.apply(*reg);
 }
 
@@ -221,11 +221,11 @@ void stack_init_context(Goroutine *g) {
   top[-1] = 0; // end of stack
   top[-2] = 0;
   top[-3] = reinterpret_cast<uint64_t>(&goroutine_trampoline); // ret target
-  top[-4] = 0;                                 // rbp: end of frame chain
-  top[-5] = 0;                                 // rbx
-  top[-6] = reinterpret_cast<uint64_t>(g);     // r12
-  top[-7] = top[-8] = top[-9] = 0;             // r13, r14, r15
-  top[-10] = mxcsr | uint64_t{fpucw} << 32;    // see context.S
+  top[-4] = 0;                              // rbp: end of frame chain
+  top[-5] = 0;                              // rbx
+  top[-6] = reinterpret_cast<uint64_t>(g);  // r12
+  top[-7] = top[-8] = top[-9] = 0;          // r13, r14, r15
+  top[-10] = mxcsr | uint64_t{fpucw} << 32; // see context.S
   g->sched_sp = reinterpret_cast<uintptr_t>(&top[-10]);
 }
 
@@ -237,7 +237,8 @@ void stack_shrink(Goroutine *g) {
     return;
   // Frames of code that was not instrumented were promised a reserve below
   // their call site when they were entered; keep it.
-  const size_t reserve = trace_has_uninstrumented_frames(g) ? kShrinkReserve : 0;
+  const size_t reserve =
+      trace_has_uninstrumented_frames(g) ? kShrinkReserve : 0;
   if (half - used < reserve + kStackGuard)
     return;
   g->sched_sp += move_stack(g, half, g->sched_sp, nullptr, nullptr);
@@ -278,7 +279,8 @@ extern "C" uintptr_t goroutine_morestack(RegisterFrame *frame,
   const bool fits = need < size && live - g->stack.lo > need + kStackGuard;
   size_t new_size = 0;
   if (!fits) {
-    new_size = need > settings.maxstack ? SIZE_MAX : grow_size(size, used, need);
+    new_size =
+        need > settings.maxstack ? SIZE_MAX : grow_size(size, used, need);
     if (new_size > settings.maxstack)
       stack_overflow(g, frame, resume_pc);
     counters.num_stack_grow.fetch_add(1, std::memory_order_relaxed);

@@ -11,13 +11,16 @@
 namespace go::runtime {
 
 // Bytes below the limit (stack.lo + kStackGuard) that instrumented code may
-// touch without checking. What must fit (see docs/stacks.md for the count):
-//   255  the largest frame LLVM checks with the short form `cmp %fs:0x70,%rsp`
-//   + 8  return address of a call from that frame
-//   +128 red zone of a frameless leaf callee (it has no check at all)
-//   + 48 stack realignment padding for 64-byte-aligned spills
-//   + 64 small libc leaf calls (memcpy, strlen, ...) that get no reserve
-//   + 8  the call into __morestack itself, which then leaves the stack
+// touch without checking. A function whose entry check passed with %rsp just
+// above the limit can go below it by its frame, at most 255 bytes when LLVM
+// uses the short check form `cmp %fs:0x70,%rsp` (larger frames are checked
+// including the frame), plus up to 48 bytes of realignment for 64-byte spills
+// (not counted by the check), plus the deepest thing it may call unchecked:
+//   a frameless leaf: return address + 128-byte red zone        = 136
+//   a libc leaf without a reserve (memcpy...): 8 + 64           =  72
+//   a failing check: two return addresses + morestack.S's
+//   fast path (16 bytes) before it leaves the stack             =  32
+// Worst case 255 + 48 + 136 = 439 bytes; docs/stacks.md has the details.
 constexpr size_t kStackGuard = 512;
 
 // A limit no %rsp can pass: every prologue check fails and traps into

@@ -41,20 +41,18 @@ namespace {
 
 constexpr int kMinClassShift = 10; // 1 KiB
 constexpr int kNumClasses = 31;    // 1 KiB .. 1 TiB
-constexpr size_t kSpanSize = 64 * 1024;
+constexpr size_t kSpanSize = size_t{64} * 1024;
 constexpr size_t kPageSize = 4096;
-constexpr size_t kGuardRegion = 64 * 1024;
+constexpr size_t kGuardRegion = size_t{64} * 1024;
 constexpr int kCachedClassMax = 5; // classes 0..5: 1 KiB .. 32 KiB
 constexpr size_t kCacheCapacity = 32;
-constexpr size_t kPoolBytesPerClass = 64 * 1024 * 1024;
+constexpr size_t kPoolBytesPerClass = size_t{64} * 1024 * 1024;
 
 static_assert(size_t{1} << kMinClassShift == kStackMinAllowed);
 static_assert(size_t{1} << (kMinClassShift + kNumClasses - 1) ==
               kStackMaxAllowed);
 
-int class_of(size_t size) {
-  return __builtin_ctzll(size) - kMinClassShift;
-}
+int class_of(size_t size) { return __builtin_ctzll(size) - kMinClassShift; }
 size_t class_size(int k) { return size_t{1} << (k + kMinClassShift); }
 
 [[noreturn]] void out_of_memory(size_t bytes) {

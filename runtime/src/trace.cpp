@@ -12,11 +12,11 @@
 #include "trace.h"
 
 #include <cstdarg>
-#include <cxxabi.h>
-#include <dlfcn.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cxxabi.h>
+#include <dlfcn.h>
 #include <mutex>
 #include <unistd.h>
 
@@ -104,7 +104,8 @@ void print_frames(const Libunwind &lib, unw_cursor_t *c, int skip) {
         int status = -1;
         char *demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
         emit("%s\n\t+%#lx pc=%#lx\n", status == 0 ? demangled : name,
-             static_cast<unsigned long>(offset), static_cast<unsigned long>(ip));
+             static_cast<unsigned long>(offset),
+             static_cast<unsigned long>(ip));
         std::free(demangled);
       } else {
         emit("?\n\tpc=%#lx\n", static_cast<unsigned long>(ip));

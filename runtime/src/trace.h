@@ -11,8 +11,7 @@ namespace go::runtime {
 
 // The registers an unwind starts from.
 struct TraceContext {
-  uint64_t pc = 0, sp = 0, rbp = 0, rbx = 0, r12 = 0, r13 = 0, r14 = 0,
-           r15 = 0;
+  uint64_t pc = 0, sp = 0, rbp = 0, rbx = 0, r12 = 0, r13 = 0, r14 = 0, r15 = 0;
   // pc is exact (a trap or signal), not a return address.
   bool exact_pc = false;
 
@@ -28,7 +27,8 @@ struct TraceContext {
 constexpr size_t kShrinkReserve = 16384;
 
 // Writes "goroutine N [state]:" and the symbolized frames to stderr.
-void trace_print(const Goroutine *g, const char *state, const TraceContext &ctx);
+void trace_print(const Goroutine *g, const char *state,
+                 const TraceContext &ctx);
 // The same for the calling code (on any stack).
 void trace_print_current(const Goroutine *g, const char *state);
 
@@ -37,7 +37,8 @@ void trace_print_current(const Goroutine *g, const char *state);
 // the runtime's own park path.
 bool trace_has_uninstrumented_frames(const Goroutine *g);
 
-// Prints "fatal error: <msg>", the trace of g from ctx, and exits with status 2.
+// Prints "fatal error: <msg>", the trace of g from ctx, and exits with
+// status 2.
 [[noreturn]] void fatal_with_trace(const Goroutine *g, const TraceContext &ctx,
                                    const char *msg);
 

@@ -16,21 +16,13 @@
 
 namespace {
 
-__attribute__((noinline)) int burn(int depth, const int *p) {
-  char buf[500];
-  std::memset(buf, depth & 0x3f, sizeof buf);
-  test::keep(buf);
-  if (depth == 0)
-    return buf[9] + (*p & 1);
-  return burn(depth - 1, p) + buf[depth % 500] - (depth & 0x3f);
-}
-
 // A comparator that needs a lot of stack: qsort's frames (and the pointers in
 // them to the array, which lives on the goroutine stack) move under it.
 int deep_compare(const void *a, const void *b) {
   const int x = *static_cast<const int *>(a);
   const int y = *static_cast<const int *>(b);
-  const int noise = burn(40 + (x & 15), &x) - burn(40 + (x & 15), &x);
+  const int noise =
+      test::burn<500>(40 + (x & 15), x) - test::burn<500>(40 + (x & 15), x);
   return (x > y) - (x < y) + noise;
 }
 
@@ -52,11 +44,13 @@ TEST_CASE("qsort and bsearch call back into code that grows the stack",
         res.sorted = 0;
     for (int i = 0; i < 500; ++i) {
       const int key = values[i];
-      const void *hit = std::bsearch(&key, values, 500, sizeof(int), deep_compare);
+      const void *hit =
+          std::bsearch(&key, values, 500, sizeof(int), deep_compare);
       res.found += hit != nullptr && *static_cast<const int *>(hit) == key;
     }
     const int absent = 1001;
-    res.missing = std::bsearch(&absent, values, 500, sizeof(int), deep_compare) == nullptr;
+    res.missing = std::bsearch(&absent, values, 500, sizeof(int),
+                               deep_compare) == nullptr;
     res.stack = go::stack_size();
     return res;
   });
@@ -68,7 +62,8 @@ TEST_CASE("qsort and bsearch call back into code that grows the stack",
 
 // Recurses with small frames, then runs f(): f starts at a different
 // distance from the end of the first 2 KiB stack for every depth.
-template <class F> __attribute__((noinline)) std::string near_edge(int depth, F &f) {
+template <class F>
+__attribute__((noinline)) std::string near_edge(int depth, F &f) {
   volatile char pad[40];
   pad[0] = 1;
   if (depth == 0)
@@ -99,7 +94,8 @@ TEST_CASE("snprintf from a nearly full stack", "[callbacks]") {
 TEST_CASE("printf to a stream from a nearly full stack", "[callbacks]") {
   check_near_edge([] {
     FILE *f = std::fopen("/dev/null", "w");
-    const int n = std::fprintf(f, "%s %08.3f %lld\n", "x", 2.5, 1234567890123LL);
+    const int n =
+        std::fprintf(f, "%s %08.3f %lld\n", "x", 2.5, 1234567890123LL);
     std::fclose(f);
     return std::to_string(n);
   });
@@ -119,7 +115,8 @@ TEST_CASE("libm and strtod from a nearly full stack", "[callbacks]") {
   check_near_edge([] {
     volatile double x = 0.7;
     const double v = std::pow(x, 3.3) + std::sin(x) + std::fmod(x * 10, 3.0) +
-                     std::strtod("1.5e3", nullptr) + std::exp(x) + std::log1p(x);
+                     std::strtod("1.5e3", nullptr) + std::exp(x) +
+                     std::log1p(x);
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.12g", v);
     return std::string(buf);

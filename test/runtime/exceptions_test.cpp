@@ -9,29 +9,19 @@
 
 namespace {
 
-// Grows the stack by `depth` frames of ~600 bytes.
-__attribute__((noinline)) int burn(int depth, int *sink) {
-  char buf[600];
-  std::memset(buf, depth & 0x7f, sizeof buf);
-  test::keep(buf);
-  if (depth == 0)
-    return buf[17] + *sink;
-  return burn(depth - 1, sink) + buf[depth % 600];
-}
-
 struct Unwound {
   int *count;
   int depth;
   ~Unwound() {
     // A destructor that itself needs a lot of stack: the stack moves while
     // the exception is being propagated.
-    int sink = depth;
-    *count += burn(200, &sink) > 0 ? 1 : 0;
+    *count += test::burn<600>(200, depth | 1) > 0 ? 1 : 0;
   }
 };
 
 struct Payload : std::runtime_error {
-  explicit Payload(int d) : std::runtime_error("depth " + std::to_string(d)), depth(d) {}
+  explicit Payload(int d)
+      : std::runtime_error("depth " + std::to_string(d)), depth(d) {}
   int depth;
 };
 
@@ -81,8 +71,7 @@ __attribute__((noinline)) int rethrow_chain(int depth) {
   try {
     return rethrow_chain(depth - 1) + buf[3];
   } catch (std::out_of_range &e) {
-    int sink = 1;
-    burn(50, &sink); // grow or move inside the handler
+    test::burn<600>(50); // grow or move inside the handler
     if (depth % 100 == 0)
       throw std::out_of_range(std::string(e.what()) + "+");
     throw;
@@ -110,8 +99,7 @@ TEST_CASE("exception_ptr survives stack moves", "[exceptions]") {
     } catch (...) {
       saved = std::current_exception();
     }
-    int sink = 3;
-    burn(3000, &sink);
+    test::burn<600>(3000);
     try {
       std::rethrow_exception(saved);
     } catch (const std::logic_error &e) {

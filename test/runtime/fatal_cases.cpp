@@ -42,6 +42,12 @@ int main(int argc, char **argv) {
       char c[2] = {0, 0};
       std::printf("%d\n", runaway(0, c));
     });
+  } else if (scenario == "stack-overflow-set-inside") {
+    go::run([] {
+      go::set_max_stack(1 << 21); // from a goroutine, on its small stack
+      char c[2] = {0, 0};
+      std::printf("%d\n", runaway(0, c));
+    });
   } else if (scenario == "stack-overflow-default") {
     go::run([] {
       char c[2] = {0, 0};

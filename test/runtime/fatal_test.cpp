@@ -6,13 +6,21 @@
 
 using Catch::Matchers::Contains;
 
-TEST_CASE("exceeding the maximum stack size is a clear fatal error", "[fatal]") {
+TEST_CASE("exceeding the maximum stack size is a clear fatal error",
+          "[fatal]") {
   const test::ChildResult r = test::run_fatal_case("stack-overflow");
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Contains("runtime: goroutine stack exceeds 1048576-byte limit"));
+  CHECK_THAT(r.err,
+             Contains("runtime: goroutine stack exceeds 1048576-byte limit"));
   CHECK_THAT(r.err, Contains("fatal error: stack overflow"));
   CHECK_THAT(r.err, Contains("goroutine 1 [running]:"));
   CHECK_THAT(r.err, Contains("runaway"));
+}
+
+TEST_CASE("go::set_max_stack works from inside a goroutine", "[fatal]") {
+  const test::ChildResult r = test::run_fatal_case("stack-overflow-set-inside");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("goroutine stack exceeds 2097152-byte limit"));
 }
 
 TEST_CASE("the maximum stack size can be set with GOROUTINE_DEBUG", "[fatal]") {
@@ -33,7 +41,8 @@ TEST_CASE("writing below a stack hits the guard page", "[fatal]") {
 }
 
 TEST_CASE("bad GOROUTINE_DEBUG values are named", "[fatal]") {
-  test::ChildResult r = test::run_fatal_case("ok", "GOROUTINE_DEBUG=stackmove=abc");
+  test::ChildResult r =
+      test::run_fatal_case("ok", "GOROUTINE_DEBUG=stackmove=abc");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("GOROUTINE_DEBUG: stackmove=abc is not a number"));
   r = test::run_fatal_case("ok", "GOROUTINE_DEBUG=stackmin=3000");
@@ -51,7 +60,8 @@ TEST_CASE("go::run inside a goroutine is refused", "[fatal]") {
   CHECK_THAT(r.err, Contains("fatal error: go::run called from a goroutine"));
 }
 
-TEST_CASE("an exception leaving a goroutine panics with its what()", "[fatal]") {
+TEST_CASE("an exception leaving a goroutine panics with its what()",
+          "[fatal]") {
   const test::ChildResult r = test::run_fatal_case("uncaught-exception");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("panic: std::runtime_error: boom from thrower"));

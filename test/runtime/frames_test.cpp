@@ -14,7 +14,8 @@ namespace {
 
 // Recurses `depth` times with small frames, then calls f(): walks the
 // starting point of f across the whole first stack.
-template <class F> __attribute__((noinline)) uint64_t at_depth(int depth, F &f) {
+template <class F>
+__attribute__((noinline)) uint64_t at_depth(int depth, F &f) {
   volatile char pad[24];
   pad[0] = static_cast<char>(depth);
   if (depth == 0)
@@ -56,7 +57,8 @@ __attribute__((noinline)) uint64_t vsum(int n, ...) {
   return s + static_cast<uint64_t>(big[5999]);
 }
 
-TEST_CASE("variadic functions with large frames at the stack edge", "[frames]") {
+TEST_CASE("variadic functions with large frames at the stack edge",
+          "[frames]") {
   auto f = [] {
     return vsum(12, 1L, 2L, 0.5, 4L, 5L, 1.25, 7L, 8L, 2.75, 10L, 11L, 3.5) +
            vsum(1, 99L);

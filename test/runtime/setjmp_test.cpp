@@ -11,15 +11,6 @@
 
 namespace {
 
-__attribute__((noinline)) int burn(int depth, int *sink) {
-  char buf[700];
-  std::memset(buf, depth & 0x7f, sizeof buf);
-  test::keep(buf);
-  if (depth == 0)
-    return buf[5] + *sink;
-  return burn(depth - 1, sink) + buf[depth % 700];
-}
-
 // Recurses, growing the stack, then jumps back to env from the bottom.
 __attribute__((noinline)) void dive_and_jump(int depth, jmp_buf env, int code) {
   char buf[512];
@@ -52,8 +43,7 @@ TEST_CASE("longjmp returns to a setjmp made before the stack moved",
     res.code = code;
     res.local = local + (marker[63] == 'm' ? 100 : 0);
     res.stack = go::stack_size();
-    int sink = 1;
-    res.after = burn(100, &sink) != 0; // the stack still works afterwards
+    res.after = test::burn<700>(100) == 101; // the stack still works afterwards
     return res;
   });
   CHECK(r.code == 40);
@@ -69,7 +59,8 @@ struct ErrorState {
   int raised = 0;
 };
 
-__attribute__((noinline)) int protected_call(ErrorState *L, int depth, int fail_at);
+__attribute__((noinline)) int protected_call(ErrorState *L, int depth,
+                                             int fail_at);
 
 __attribute__((noinline)) int body(ErrorState *L, int depth, int fail_at) {
   char buf[300];
@@ -126,8 +117,7 @@ TEST_CASE("siglongjmp restores the signal mask across moves", "[setjmp]") {
     int blocked_after = -1;
     if (sigsetjmp(env, 1) == 0) {
       sigprocmask(SIG_BLOCK, &block, nullptr);
-      int sink = 0;
-      burn(2000, &sink);
+      test::burn<700>(2000);
       siglongjmp(env, 1);
     }
     sigprocmask(SIG_SETMASK, nullptr, &now);
@@ -141,7 +131,8 @@ TEST_CASE("setjmp outside goroutines writes glibc's format", "[setjmp]") {
   // A buffer filled on a thread without goroutines must work with glibc's own
   // longjmp, which uninstrumented code may call.
   using longjmp_fn = void (*)(jmp_buf, int);
-  auto glibc_longjmp = reinterpret_cast<longjmp_fn>(dlsym(RTLD_NEXT, "longjmp"));
+  auto glibc_longjmp =
+      reinterpret_cast<longjmp_fn>(dlsym(RTLD_NEXT, "longjmp"));
   REQUIRE(glibc_longjmp != nullptr);
   jmp_buf env;
   volatile int stage = 0;

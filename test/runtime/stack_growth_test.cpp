@@ -36,7 +36,8 @@ struct GrowthRecord {
   int bad_buffers = 0;
 };
 
-__attribute__((noinline)) void grow(int depth, Frame *parent, GrowthRecord *rec) {
+__attribute__((noinline)) void grow(int depth, Frame *parent,
+                                    GrowthRecord *rec) {
   unsigned char big[kBigFrame];
   std::memset(big, depth & 0xff, sizeof big);
   test::keep(big);
@@ -91,7 +92,8 @@ TEST_CASE("a 2 KiB stack grows to 64 MiB and shrinks back to 2 KiB",
   // 2 KiB -> 64 KiB at once (the first 48 KiB frame), then ten doublings.
   CHECK(r.after.num_stack_grow - r.before.num_stack_grow >= 11);
   CHECK(r.after.num_stack_shrink - r.before.num_stack_shrink == 15);
-  CHECK(r.after.stack_bytes_copied > r.before.stack_bytes_copied + 32u * 1024 * 1024);
+  CHECK(r.after.stack_bytes_copied >
+        r.before.stack_bytes_copied + 32u * 1024 * 1024);
 }
 
 // ---------------------------------------------------------------------------
@@ -100,10 +102,10 @@ TEST_CASE("a 2 KiB stack grows to 64 MiB and shrinks back to 2 KiB",
 // a goroutine; the results must agree.
 
 struct Links {
-  int *a;         // this frame's a
-  long *b;        // this frame's b
-  Links *up;      // the caller's Links
-  char *buf;      // this frame's buffer
+  int *a;                         // this frame's a
+  long *b;                        // this frame's b
+  Links *up;                      // the caller's Links
+  char *buf;                      // this frame's buffer
   std::array<int *, 3> ancestors; // a of up to three callers
 };
 
@@ -200,7 +202,8 @@ TEST_CASE("the limit slot is 0 wherever no goroutine runs", "[stack]") {
 TEST_CASE("memory statistics follow stacks", "[stack]") {
   const go::MemStats outside = go::read_mem_stats();
   CHECK(outside.num_goroutine == 0);
-  const go::MemStats inside = test::in_goroutine([] { return go::read_mem_stats(); });
+  const go::MemStats inside =
+      test::in_goroutine([] { return go::read_mem_stats(); });
   CHECK(inside.num_goroutine == 1);
   CHECK(inside.stack_inuse >= 2048);
   CHECK(inside.stack_sys >= inside.stack_inuse);

@@ -26,7 +26,8 @@ std::string read_all(int fd) {
 
 } // namespace
 
-ChildResult run_fatal_case(const std::string &scenario, const std::string &env) {
+ChildResult run_fatal_case(const std::string &scenario,
+                           const std::string &env) {
   char out_path[] = "/tmp/goroutine-test-out-XXXXXX";
   char err_path[] = "/tmp/goroutine-test-err-XXXXXX";
   const int out = mkstemp(out_path);
@@ -42,7 +43,8 @@ ChildResult run_fatal_case(const std::string &scenario, const std::string &env) 
     vars.emplace_back(*e);
   if (!env.empty()) {
     const std::string key = env.substr(0, env.find('=') + 1);
-    std::erase_if(vars, [&](const std::string &v) { return v.starts_with(key); });
+    std::erase_if(vars,
+                  [&](const std::string &v) { return v.starts_with(key); });
     vars.push_back(env);
   }
   std::vector<char *> envp;

@@ -4,6 +4,8 @@
 
 #include <goroutine/goroutine.hpp>
 
+#include <cstddef>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -12,6 +14,18 @@ namespace test {
 // Makes the compiler believe the memory at p is read and written here, so
 // buffers meant to take stack space are not optimized away.
 inline void keep(const void *p) { asm volatile("" : : "r"(p) : "memory"); }
+
+// Recurses `depth` times with a Frame-byte buffer in every frame, so the
+// stack grows (or, in torture mode, moves) under the caller. Returns
+// (depth + 1) * (seed & 0x7f), read back from every frame's buffer.
+template <size_t Frame = 512>
+__attribute__((noinline)) int burn(int depth, int seed = 1) {
+  char buf[Frame];
+  std::memset(buf, seed & 0x7f, sizeof buf);
+  keep(buf);
+  const int here = buf[static_cast<size_t>(depth) % Frame];
+  return depth == 0 ? here : burn<Frame>(depth - 1, seed) + here;
+}
 
 // Runs f() as the main goroutine of a fresh go::run and returns its result.
 template <class F> auto in_goroutine(F &&f) {

@@ -25,12 +25,12 @@ namespace go {
 
 // Memory statistics (Go's runtime.MemStats names where they apply).
 struct MemStats {
-  uint64_t stack_inuse = 0;        // bytes in stacks handed to goroutines
-  uint64_t stack_sys = 0;          // bytes of stack memory obtained from the OS
-  uint64_t num_goroutine = 0;      // goroutines that exist now
-  uint64_t num_stack_grow = 0;     // stack growths since start
-  uint64_t num_stack_shrink = 0;   // stack shrinks since start
-  uint64_t num_stack_move = 0;     // copies of a stack (growth, shrink, torture)
+  uint64_t stack_inuse = 0;      // bytes in stacks handed to goroutines
+  uint64_t stack_sys = 0;        // bytes of stack memory obtained from the OS
+  uint64_t num_goroutine = 0;    // goroutines that exist now
+  uint64_t num_stack_grow = 0;   // stack growths since start
+  uint64_t num_stack_shrink = 0; // stack shrinks since start
+  uint64_t num_stack_move = 0;   // copies of a stack (growth, shrink, torture)
   uint64_t stack_bytes_copied = 0; // bytes copied by all stack moves
 };
 
@@ -38,8 +38,8 @@ struct MemStats {
 inline MemStats read_mem_stats() {
   goroutine_mem_stats s;
   goroutine_read_mem_stats(&s);
-  return MemStats{s.stack_inuse,      s.stack_sys,      s.num_goroutine,
-                  s.num_stack_grow,   s.num_stack_shrink, s.num_stack_move,
+  return MemStats{s.stack_inuse,       s.stack_sys,        s.num_goroutine,
+                  s.num_stack_grow,    s.num_stack_shrink, s.num_stack_move,
                   s.stack_bytes_copied};
 }
 
@@ -61,7 +61,8 @@ inline size_t set_max_stack(size_t bytes) noexcept {
 namespace detail {
 template <class> inline constexpr bool kAlwaysFalse = false;
 
-#if defined(__GOROUTINE_INSTRUMENTED__) || defined(GOROUTINE_ALLOW_UNINSTRUMENTED)
+#if defined(__GOROUTINE_INSTRUMENTED__) ||                                     \
+    defined(GOROUTINE_ALLOW_UNINSTRUMENTED)
 inline constexpr bool kInstrumented = true;
 #else
 inline constexpr bool kInstrumented = false;

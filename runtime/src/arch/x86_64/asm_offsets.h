@@ -13,10 +13,10 @@
 #define TCB_POINTER_GUARD 0x30
 
 // struct ThreadState (runtime.h), a thread_local reached via %fs.
-#define TLS_G0_SP 0         // where g0 is suspended while a goroutine runs
-#define TLS_MORESTACK_SP 8  // %rsp at entry to a morestack entry point
-#define TLS_G 16            // the goroutine this thread runs, or 0
-#define TLS_STACK_LIMIT 24  // the limit slot's value while that goroutine runs
+#define TLS_G0_SP 0        // where g0 is suspended while a goroutine runs
+#define TLS_MORESTACK_SP 8 // %rsp at entry to a morestack entry point
+#define TLS_G 16           // the goroutine this thread runs, or 0
+#define TLS_STACK_LIMIT 24 // the limit slot's value while that goroutine runs
 #define TLS_TORTURE_COUNTDOWN 32 // traps left before the next torture move
 
 // struct Goroutine (runtime.h).
@@ -47,8 +47,10 @@
 #define FRAME_SIZE 144
 
 // RegisterFrame.kind: where a morestack entry resumes.
-#define MORESTACK_KIND_PROLOGUE 0  // LLVM's prologue: resume at return address + 1
-#define MORESTACK_KIND_CALL 1      // plugin-inserted checks: resume at return address
+#define MORESTACK_KIND_PROLOGUE                                                \
+  0 // LLVM's prologue: resume at return address + 1
+#define MORESTACK_KIND_CALL                                                    \
+  1 // plugin-inserted checks: resume at return address
 
 // Layout of glibc's struct __jmp_buf_tag, which setjmp.S fills.
 #define JB_RBX 0
@@ -60,7 +62,7 @@
 #define JB_RSP 48
 #define JB_PC 56
 #define JB_MASK_WAS_SAVED 64
-#define JB_TAG 68           // glibc's padding before __saved_mask
+#define JB_TAG 68 // glibc's padding before __saved_mask
 #define JB_SAVED_MASK 72
 
 #endif // GOROUTINE_ARCH_X86_64_ASM_OFFSETS_H
