@@ -48,8 +48,6 @@
 #include "CallStackNeeds.h"
 
 #include "llvm/ADT/Statistic.h"
-#include "llvm/IR/DebugInfo.h"
-#include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InlineAsm.h"
@@ -69,10 +67,9 @@ namespace goroutine {
 namespace {
 
 // Alignment the backend may realign %rsp for within the guard area
-// (runtime/src/stack.h, kStackGuard).
+// (runtime/src/stack.h, kStackGuard). Moves keep every alignment: they shift
+// addresses by multiples of 4 GiB.
 constexpr uint64_t MaxRealignInGuard = 64;
-// Moves preserve alignment up to the smallest stack size.
-constexpr uint64_t MaxAlignAcrossMoves = 1024;
 
 constexpr const char *AsmClobbers = "~{r10},~{r11},~{dirflag},~{fpsr},~{flags}";
 
@@ -120,25 +117,6 @@ Value *dynamicAllocaBytes(AllocaInst *AI) {
   return B.CreateAdd(Size, B.getInt64(AI->getAlign().value() + 64));
 }
 
-// The source name of a local: from its debug record, else its IR name (both
-// may be missing without -g).
-std::string localName(AllocaInst *AI) {
-  for (DbgVariableRecord *DVR : findDVRDeclares(AI))
-    return "local '" + DVR->getVariable()->getName().str() + "'";
-  for (DbgDeclareInst *DDI : findDbgDeclares(AI))
-    return "local '" + DDI->getVariable()->getName().str() + "'";
-  for (DbgVariableRecord *DVR : at::getDVRAssignmentMarkers(AI))
-    return "local '" + DVR->getVariable()->getName().str() + "'";
-  if (AI->hasName())
-    return "local '" + AI->getName().str() + "'";
-  return "a local of '" + AI->getFunction()->getName().str() + "'";
-}
-
-void warn(const Function &F, const Instruction &I, const Twine &Msg) {
-  F.getContext().diagnose(DiagnosticInfoUnsupported(
-      F, Msg, DiagnosticLocation(I.getDebugLoc()), DS_Warning));
-}
-
 // alloca T, align A (A > 64)  =>  alloca [size + A - 16] align 16, aligned by
 // hand with a GEP that keeps the pointer's provenance.
 void realign(AllocaInst *AI, uint64_t Size) {
@@ -181,12 +159,6 @@ private:
           if (std::optional<TypeSize> Size = AI->getAllocationSize(DL))
             Over.push_back({AI, Size->getFixedValue()});
     for (auto [AI, Size] : Over) {
-      if (AI->getAlign().value() > MaxAlignAcrossMoves)
-        warn(F, *AI,
-             "goroutine: " + localName(AI) + " is aligned to " +
-                 Twine(AI->getAlign().value()) +
-                 " bytes; goroutine stack moves keep alignments up to " +
-                 Twine(MaxAlignAcrossMoves) + " bytes only");
       realign(AI, Size);
       Changed = true;
     }
@@ -201,12 +173,6 @@ private:
           if (!AI->isStaticAlloca())
             Dynamic.push_back(AI);
     for (AllocaInst *AI : Dynamic) {
-      if (AI->getAlign().value() > MaxAlignAcrossMoves)
-        warn(F, *AI,
-             "goroutine: dynamic local aligned to " +
-                 Twine(AI->getAlign().value()) +
-                 " bytes; goroutine stack moves keep alignments up to " +
-                 Twine(MaxAlignAcrossMoves) + " bytes only");
       insertDynamicCheck(AI, dynamicAllocaBytes(AI));
       ++NumAllocaChecks;
       Changed = true;

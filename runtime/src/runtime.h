@@ -10,8 +10,8 @@
 //     G->stackguard (or kStackPoison when the next prologue must trap), and
 //     ThreadState::g0_sp is where T's system stack was suspended. Everything
 //     below g0_sp on the system stack is free for morestack to use.
-//  3. A goroutine stack of size S is placed at an S-aligned address, so every
-//     move shifts addresses by a multiple of the smaller stack's size (see
+//  3. All the stacks a goroutine ever has end at the same address modulo
+//     4 GiB, so every move shifts addresses by a multiple of 4 GiB (see
 //     stack.cpp for why that matters).
 //  4. The runtime is not instrumented, and the plugin lets goroutines call its
 //     exported functions (goroutine_*, go::*) without a reserve. Each such

@@ -27,14 +27,19 @@ constexpr size_t kStackGuard = 512;
 // __morestack (torture mode; later, preemption requests).
 constexpr uintptr_t kStackPoison = 0xfffffffffffffadeULL;
 
-// Smallest and largest stack sizes the allocator knows (powers of two).
+// Smallest and largest stack sizes the allocator knows (powers of two). The
+// largest fits below any top offset in a 4 GiB band (stack_alloc.cpp).
 constexpr size_t kStackMinAllowed = 1024;
-constexpr size_t kStackMaxAllowed = size_t{1} << 40;
+constexpr size_t kStackMaxAllowed = size_t{1} << 31;
 
-// Returns a stack of `size` bytes (a power of two >= kStackMinAllowed) at a
-// size-aligned address, with an inaccessible region below it in guardpages
-// mode.
+// Returns a stack of `size` bytes (a power of two >= kStackMinAllowed) for a
+// new goroutine, at any top offset, with an inaccessible region below it in
+// guardpages mode.
 Stack stack_alloc(size_t size);
+// Returns a stack of `size` bytes whose top is congruent to `top` modulo
+// 4 GiB: a move from a stack with that top offset shifts every address by a
+// multiple of 4 GiB.
+Stack stack_alloc_at(size_t size, uint32_t top);
 // Returns a stack to the per-thread cache (and from there to the global pool
 // or the OS).
 void stack_free(Stack stack);

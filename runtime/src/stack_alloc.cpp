@@ -1,37 +1,51 @@
 // stack_alloc.cpp: where goroutine stacks come from.
 //
-// Stacks come in power-of-two size classes, from 1 KiB up. A stack of size S
-// always starts at an S-aligned address (stack.cpp explains why the moves
-// this makes possible keep conservative relocation safe).
+// Placement. Every move of a goroutine's stack must shift addresses by a
+// multiple of 4 GiB, so that relocating a word that merely looks like a stack
+// address never changes its low 32 bits (stack.cpp explains the hazard and
+// the measurement behind it). So each goroutine has a top offset H, chosen
+// when its first stack is allocated, and every stack it ever gets ends at an
+// address congruent to H modulo 4 GiB:
 //
-//  - Small stacks (below kSpanSize) are carved from kSpanSize-aligned spans
-//    mapped in one piece; a span is never returned to the OS (as in Go, small
-//    stack memory is reused, not released).
-//  - Larger stacks get a mapping of their own, aligned by over-mapping and
-//    trimming.
-//  - With GOROUTINE_DEBUG=guardpages=1 every stack gets its own mapping with
-//    kGuardRegion bytes of PROT_NONE directly below it (address space only: a
-//    frame of up to that size that runs past the bottom faults at once);
-//    stacks smaller than a page then occupy the bottom of a page of their own.
+//   band b (4 GiB-aligned)             band c
+//   +-------------------------------+  +-------------------------------+
+//   | ... [2 KiB stack of g]        |  |   [64 KiB stack of g]         |
+//   |                    ^ b + H    |  |                     ^ c + H   |
 //
-// Free stacks are kept, in order of preference: in a per-thread cache
-// (classes up to kCachedClassMax, no lock), in the global pool (a mutex), and
-// for large stacks only up to kPoolBytesPerClass per class; beyond that they
-// are unmapped. This VM's page faults cost ~14 us each, so reuse matters more
-// than returning memory promptly.
+// Bands are 4 GiB of address space each (reserved, not committed: a page
+// costs memory only once a goroutine touches it). Top offsets H lie in the
+// upper half of a band, so a stack of up to 2 GiB (kStackMaxAllowed) always
+// fits below its top within one band. Each band records the offset ranges in
+// use; a stack for (size, H) goes in the first band where [H - size, H) is
+// free, and a new band is reserved when none has room.
 //
-// No free-list metadata is stored inside the stacks: untouched stack pages
-// stay untouched (and out of RSS) until a goroutine uses them.
+// Stacks of a new goroutine (any H) come from spans: 64 KiB of consecutive
+// stacks of one size, bump-allocated in the upper half of a band, so that
+// small stacks pack densely (H is a multiple of their size: 2 KiB stacks are
+// 2 KiB-aligned). Larger stacks are aligned to the smallest stack size only;
+// the 4 GiB shift is what keeps relocation safe, and it also preserves the
+// alignment of every local across moves.
 //
-// With GOROUTINE_DEBUG=stackpoison=1 a freed stack first spends some time in
-// a quarantine, PROT_NONE and emptied: a stale pointer into a stack a
-// goroutine moved away from then faults at once (signals.cpp reports it)
-// instead of reading whatever the next owner wrote there.
+// Reuse. Freed stacks are kept for reuse keyed by (size, H): a goroutine that
+// grows, shrinks or (in torture mode) moves finds the stack it used before
+// at the same offset. Stacks up to 32 KiB go through a per-thread cache
+// first; small stacks are never returned to the OS (as in Go), larger ones
+// once more than 64 MiB of their size is cached. This VM's page faults cost
+// ~14 us each, so reuse matters more than returning memory promptly. No
+// bookkeeping is written into free stacks: untouched pages stay out of RSS.
+//
+// Debug modes. In both, every stack gets page-aligned pages of its own.
+// guardpages=1 maps bands inaccessible and puts kGuardRegion bytes of
+// PROT_NONE below every stack. stackpoison=1 keeps freed stacks in a
+// quarantine, emptied and inaccessible, so a stale pointer into a stack a
+// goroutine moved away from faults at its first use (signals.cpp reports it).
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <unordered_map>
 #include <vector>
 
 #include "stack.h"
@@ -40,114 +54,226 @@ namespace go::runtime {
 namespace {
 
 constexpr int kMinClassShift = 10; // 1 KiB
-constexpr int kNumClasses = 31;    // 1 KiB .. 1 TiB
-constexpr size_t kSpanSize = size_t{64} * 1024;
-constexpr size_t kPageSize = 4096;
-constexpr size_t kGuardRegion = size_t{64} * 1024;
-constexpr int kCachedClassMax = 5; // classes 0..5: 1 KiB .. 32 KiB
+constexpr int kNumClasses = 22;    // 1 KiB .. 2 GiB
+constexpr uint64_t kBandSize = uint64_t{1} << 32;
+constexpr uint64_t kPageSize = 4096;
+constexpr uint64_t kGuardRegion = uint64_t{64} * 1024;
+constexpr uint64_t kSpanSize = uint64_t{64} * 1024;
+// Top offsets live in the upper half of a band (kStackMaxAllowed below them).
+constexpr uint64_t kTopOffsetMin = kBandSize / 2 + kGuardRegion;
+constexpr int kCachedClassMax = 5; // per-thread caches: 1 KiB .. 32 KiB
 constexpr size_t kCacheCapacity = 32;
-constexpr size_t kPoolBytesPerClass = size_t{64} * 1024 * 1024;
+constexpr size_t kCachedBytesPerClass = size_t{64} * 1024 * 1024;
 
 static_assert(size_t{1} << kMinClassShift == kStackMinAllowed);
 static_assert(size_t{1} << (kMinClassShift + kNumClasses - 1) ==
               kStackMaxAllowed);
+static_assert(kStackMaxAllowed + kGuardRegion <= kTopOffsetMin);
 
 int class_of(size_t size) { return __builtin_ctzll(size) - kMinClassShift; }
 size_t class_size(int k) { return size_t{1} << (k + kMinClassShift); }
+uint32_t top_offset(uintptr_t hi) { return static_cast<uint32_t>(hi); }
+uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+uint64_t round_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 
-[[noreturn]] void out_of_memory(size_t bytes) {
-  fatal("runtime: cannot map %zu bytes of stack memory: %s", bytes,
-        std::strerror(errno));
+[[noreturn]] void out_of_memory(uint64_t bytes) {
+  fatal("runtime: cannot map %llu bytes of stack memory: %s",
+        static_cast<unsigned long long>(bytes), std::strerror(errno));
 }
 
-// Maps `bytes` at an `align`-aligned address with `below` extra bytes mapped
-// directly below it (for a guard page). Returns the aligned address.
-uintptr_t map_aligned(size_t bytes, size_t align, size_t below) {
-  const size_t len = below + bytes + align;
-  void *p = mmap(nullptr, len, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED)
-    out_of_memory(len);
-  const auto base = reinterpret_cast<uintptr_t>(p);
-  const uintptr_t start = (base + below + align - 1) & ~(align - 1);
-  const uintptr_t map_lo = start - below;
-  const uintptr_t map_hi = start + bytes;
-  if (map_lo > base)
-    munmap(p, map_lo - base);
-  if (base + len > map_hi)
-    munmap(reinterpret_cast<void *>(map_hi), base + len - map_hi);
-  counters.stack_sys.fetch_add(map_hi - map_lo, std::memory_order_relaxed);
-  return start;
+void set_access(uint64_t lo, uint64_t hi, bool accessible) {
+  if (lo < hi && mprotect(reinterpret_cast<void *>(lo), hi - lo,
+                          accessible ? PROT_READ | PROT_WRITE : PROT_NONE) != 0)
+    out_of_memory(hi - lo);
 }
 
-size_t guarded_bytes(size_t size) {
-  return size < kPageSize ? kPageSize : size;
+// The pages wholly inside [lo, hi) go back to the OS (partial pages at the
+// ends may be shared with neighbours and stay).
+void release_pages(uint64_t lo, uint64_t hi) {
+  lo = round_up(lo, kPageSize);
+  hi = round_down(hi, kPageSize);
+  if (lo < hi)
+    madvise(reinterpret_cast<void *>(lo), hi - lo, MADV_DONTNEED);
 }
 
-void unmap_stack(uintptr_t lo, size_t size) {
-  size_t bytes = size;
-  if (settings.guardpages) {
-    lo -= kGuardRegion;
-    bytes = kGuardRegion + guarded_bytes(size);
+// In the debug modes every stack has pages of its own (guard regions and
+// quarantines work on whole pages).
+bool page_granular() { return settings.guardpages || settings.stackpoison; }
+
+// Bytes a stack occupies in its band: the stack, rounded up to whole pages in
+// the debug modes, with the guard region below it in guardpages mode.
+uint64_t footprint(size_t size) {
+  if (!page_granular())
+    return size;
+  return (settings.guardpages ? kGuardRegion : 0) + round_up(size, kPageSize);
+}
+
+// 4 GiB of address space and the offset ranges [lo, hi) in use in it.
+struct Band {
+  uintptr_t base = 0;
+  std::map<uint64_t, uint64_t> used;                 // lo offset -> hi offset
+  uint64_t span_next = kTopOffsetMin - kGuardRegion; // bump pointer for spans
+
+  bool is_free(uint64_t lo, uint64_t hi) const {
+    auto next = used.lower_bound(lo);
+    if (next != used.end() && next->first < hi)
+      return false;
+    return next == used.begin() || std::prev(next)->second <= lo;
   }
-  munmap(reinterpret_cast<void *>(lo), bytes);
-  counters.stack_sys.fetch_sub(bytes, std::memory_order_relaxed);
-}
+};
 
-struct GlobalPool {
-  std::mutex mu;
-  std::vector<uintptr_t> free[kNumClasses];
-
-  // Maps fresh stacks of class k into free[k]. Caller holds mu.
-  void grow(int k) {
-    const size_t size = class_size(k);
-    if (settings.guardpages) {
-      const size_t bytes = guarded_bytes(size);
-      const uintptr_t lo = map_aligned(bytes, bytes, kGuardRegion);
-      if (mprotect(reinterpret_cast<void *>(lo - kGuardRegion), kGuardRegion,
-                   PROT_NONE) != 0)
-        out_of_memory(kGuardRegion);
-      free[k].push_back(lo);
-    } else if (size < kSpanSize) {
-      const uintptr_t span = map_aligned(kSpanSize, kSpanSize, 0);
-      for (uintptr_t lo = span + kSpanSize; lo > span;)
-        free[k].push_back(lo -= size); // lowest address handed out last
-    } else {
-      free[k].push_back(map_aligned(size, size, 0));
+class Arena {
+public:
+  // A stack of class k ending at top offset h, from the cache or new.
+  uintptr_t take_at(int k, uint32_t h) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_[k].find(h);
+    if (it != cache_[k].end()) {
+      const uintptr_t lo = it->second.back();
+      it->second.pop_back();
+      if (it->second.empty())
+        cache_[k].erase(it);
+      cached_bytes_[k] -= class_size(k);
+      return lo;
     }
+    return place(k, h);
   }
 
-  uintptr_t take(int k) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (free[k].empty())
-      grow(k);
-    const uintptr_t lo = free[k].back();
-    free[k].pop_back();
-    return lo;
+  // A stack of class k at any top offset; extra stacks carved with it may be
+  // appended to spare (up to the span's worth).
+  uintptr_t take_any(int k, std::vector<uintptr_t> *spare) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!cache_[k].empty()) {
+      auto it = cache_[k].begin();
+      const uintptr_t lo = it->second.back();
+      it->second.pop_back();
+      if (it->second.empty())
+        cache_[k].erase(it);
+      cached_bytes_[k] -= class_size(k);
+      return lo;
+    }
+    return new_span(k, spare);
   }
 
   void give(int k, uintptr_t lo) {
     const size_t size = class_size(k);
-    std::unique_lock<std::mutex> lock(mu);
-    const bool pooled = size < kSpanSize && !settings.guardpages;
-    if (pooled || (free[k].size() + 1) * size <= kPoolBytesPerClass ||
-        free[k].empty()) {
-      free[k].push_back(lo);
+    std::lock_guard<std::mutex> lock(mu_);
+    const bool small = size < kSpanSize && !page_granular();
+    if (small || cached_bytes_[k] + size <= kCachedBytesPerClass) {
+      cache_[k][top_offset(lo + size)].push_back(lo);
+      cached_bytes_[k] += size;
       return;
     }
-    lock.unlock();
-    unmap_stack(lo, size);
+    release(lo, size);
   }
+
+private:
+  Band &new_band() {
+    // Over-map by a band to find a 4 GiB-aligned one, then trim.
+    const int prot = settings.guardpages ? PROT_NONE : PROT_READ | PROT_WRITE;
+    void *p = mmap(nullptr, 2 * kBandSize, prot,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+      out_of_memory(2 * kBandSize);
+    const auto start = reinterpret_cast<uintptr_t>(p);
+    const uintptr_t base = round_up(start, kBandSize);
+    if (base > start)
+      munmap(p, base - start);
+    munmap(reinterpret_cast<void *>(base + kBandSize),
+           start + kBandSize - base);
+    auto *band = new Band;
+    band->base = base;
+    bands_.push_back(band);
+    return *band;
+  }
+
+  // Records [lo, hi) (band offsets, footprint included) as used in band and
+  // makes the stack part accessible. Returns the stack's address.
+  uintptr_t claim(Band &band, uint64_t lo, uint64_t hi, size_t size) {
+    band.used.emplace(lo, hi);
+    counters.stack_sys.fetch_add(hi - lo, std::memory_order_relaxed);
+    if (settings.guardpages)
+      set_access(band.base + hi - round_up(size, kPageSize), band.base + hi,
+                 true);
+    return band.base + hi - size;
+  }
+
+  // A new stack of class k with top offset h, in the first band with room.
+  uintptr_t place(int k, uint32_t h) {
+    const size_t size = class_size(k);
+    const uint64_t lo = h - footprint(size);
+    for (Band *band : bands_)
+      if (band->is_free(lo, h))
+        return claim(*band, lo, h, size);
+    return claim(new_band(), lo, h, size);
+  }
+
+  // A span of class-k stacks at any top offsets, bump-allocated in a band.
+  uintptr_t new_span(int k, std::vector<uintptr_t> *spare) {
+    const size_t size = class_size(k);
+    const uint64_t step = footprint(size);
+    const uint64_t len = page_granular()    ? step
+                         : size < kSpanSize ? kSpanSize
+                                            : size;
+    for (size_t i = 0;; ++i) {
+      Band &band = i < bands_.size() ? *bands_[i] : new_band();
+      uint64_t lo =
+          round_up(band.span_next, std::min<uint64_t>(len, kSpanSize));
+      while (lo + len <= kBandSize && !band.is_free(lo, lo + len)) {
+        auto next = band.used.lower_bound(lo);
+        lo = round_up(next != band.used.end() && next->first < lo + len
+                          ? next->second
+                          : std::prev(next)->second,
+                      std::min<uint64_t>(len, kSpanSize));
+      }
+      if (lo + len > kBandSize) {
+        band.span_next = kBandSize; // full
+        continue;
+      }
+      band.span_next = lo + len;
+      if (len == step)
+        return claim(band, lo, lo + len, size);
+      band.used.emplace(lo, lo + len);
+      counters.stack_sys.fetch_add(len, std::memory_order_relaxed);
+      for (uint64_t off = lo + len - size; off > lo; off -= size)
+        spare->push_back(band.base + off);
+      return band.base + lo;
+    }
+  }
+
+  // Gives a (large) stack's range and memory back.
+  void release(uintptr_t stack_lo, size_t size) {
+    const uintptr_t hi = stack_lo + size;
+    Band *band = bands_[0];
+    for (Band *b : bands_)
+      if (hi > b->base && hi <= b->base + kBandSize)
+        band = b;
+    const uint64_t off_hi = hi - band->base;
+    band->used.erase(off_hi - footprint(size));
+    counters.stack_sys.fetch_sub(footprint(size), std::memory_order_relaxed);
+    if (settings.guardpages) {
+      set_access(hi - round_up(size, kPageSize), hi, false);
+      release_pages(hi - round_up(size, kPageSize), hi);
+    } else {
+      release_pages(stack_lo, hi);
+    }
+  }
+
+  std::mutex mu_;
+  std::vector<Band *> bands_;
+  std::unordered_map<uint32_t, std::vector<uintptr_t>> cache_[kNumClasses];
+  size_t cached_bytes_[kNumClasses] = {};
 };
 
-// Freed stacks kept out of use (stackpoison=1), oldest first. Stacks of a
-// page or more are made inaccessible; smaller ones share their page with
-// other stacks, so they are filled with kPoisonByte instead: a stale pointer
-// read from them is 0xdbdbdbdbdbdbdbdb, which faults when followed.
+Arena &arena() {
+  static Arena *a = new Arena; // never destroyed: threads outlive it
+  return *a;
+}
+
+// Freed stacks kept out of use (stackpoison=1), oldest first, emptied and
+// inaccessible: in this mode every stack has pages of its own.
 class Quarantine {
 public:
-  static constexpr uint8_t kPoisonByte = 0xdb;
-
   // Takes s out of use; returns a stack that has served its time (or an
   // empty one) to free for real.
   Stack admit(Stack s) {
@@ -175,19 +301,11 @@ public:
 
 private:
   static void protect(Stack s, bool accessible) {
-    void *p = reinterpret_cast<void *>(s.lo);
-    if (s.size() < kPageSize) {
-      if (!accessible)
-        std::memset(p, kPoisonByte, s.size());
-      return;
-    }
-    if (accessible) {
-      if (mprotect(p, s.size(), PROT_READ | PROT_WRITE) != 0)
-        out_of_memory(s.size());
-    } else if (mprotect(p, s.size(), PROT_NONE) != 0 ||
-               madvise(p, s.size(), MADV_DONTNEED) != 0) {
-      out_of_memory(s.size());
-    }
+    const uint64_t lo = round_down(s.lo, kPageSize);
+    const uint64_t hi = round_up(s.hi, kPageSize);
+    if (!accessible)
+      release_pages(lo, hi);
+    set_access(lo, hi, accessible);
   }
 
   static constexpr size_t kSize = 256;
@@ -201,45 +319,77 @@ Quarantine &quarantine() {
   return *q;
 }
 
-GlobalPool &pool() {
-  static GlobalPool *p = new GlobalPool; // never destroyed: threads outlive it
-  return *p;
-}
-
-// Per-thread LIFO caches of small stacks.
+// Per-thread caches of stacks up to 32 KiB.
 struct StackCache {
   uintptr_t stacks[kCachedClassMax + 1][kCacheCapacity];
   size_t count[kCachedClassMax + 1] = {};
 
   ~StackCache() { flush(); }
+
   void flush() {
     for (int k = 0; k <= kCachedClassMax; ++k)
       while (count[k] > 0)
-        pool().give(k, stacks[k][--count[k]]);
+        arena().give(k, stacks[k][--count[k]]);
+  }
+
+  void put(int k, uintptr_t lo) {
+    if (count[k] == kCacheCapacity)
+      while (count[k] > kCacheCapacity / 2)
+        arena().give(k, stacks[k][--count[k]]);
+    stacks[k][count[k]++] = lo;
+  }
+
+  // Takes the cached stack of class k whose top offset is h, if any.
+  bool take_at(int k, uint32_t h, uintptr_t *lo) {
+    const size_t size = class_size(k);
+    for (size_t i = count[k]; i-- > 0;) {
+      if (top_offset(stacks[k][i] + size) == h) {
+        *lo = stacks[k][i];
+        stacks[k][i] = stacks[k][--count[k]];
+        return true;
+      }
+    }
+    return false;
   }
 };
 thread_local StackCache cache;
 
-} // namespace
-
-Stack stack_alloc(size_t size) {
+void check_size(size_t size) {
   if (size < kStackMinAllowed || size > kStackMaxAllowed ||
       (size & (size - 1)) != 0)
     fatal("stack_alloc: bad stack size %zu", size);
-  const int k = class_of(size);
-  uintptr_t lo;
-  if (k <= kCachedClassMax) {
-    if (cache.count[k] == 0) {
-      // Refill half the cache in one visit to the pool.
-      while (cache.count[k] < kCacheCapacity / 2)
-        cache.stacks[k][cache.count[k]++] = pool().take(k);
-    }
-    lo = cache.stacks[k][--cache.count[k]];
-  } else {
-    lo = pool().take(k);
-  }
+}
+
+Stack handed_out(uintptr_t lo, size_t size) {
   counters.stack_inuse.fetch_add(size, std::memory_order_relaxed);
   return Stack{lo, lo + size};
+}
+
+} // namespace
+
+Stack stack_alloc(size_t size) {
+  check_size(size);
+  const int k = class_of(size);
+  if (k <= kCachedClassMax && cache.count[k] > 0)
+    return handed_out(cache.stacks[k][--cache.count[k]], size);
+  std::vector<uintptr_t> spare;
+  const uintptr_t lo = arena().take_any(k, &spare);
+  for (uintptr_t s : spare) {
+    if (k <= kCachedClassMax)
+      cache.put(k, s);
+    else
+      arena().give(k, s);
+  }
+  return handed_out(lo, size);
+}
+
+Stack stack_alloc_at(size_t size, uint32_t top) {
+  check_size(size);
+  const int k = class_of(size);
+  uintptr_t lo;
+  if (k > kCachedClassMax || !cache.take_at(k, top, &lo))
+    lo = arena().take_at(k, top);
+  return handed_out(lo, size);
 }
 
 void stack_free(Stack s) {
@@ -249,17 +399,11 @@ void stack_free(Stack s) {
     if (s.size() == 0)
       return;
   }
-  const size_t size = s.size();
-  const int k = class_of(size);
-  if (k <= kCachedClassMax) {
-    if (cache.count[k] == kCacheCapacity) {
-      while (cache.count[k] > kCacheCapacity / 2)
-        pool().give(k, cache.stacks[k][--cache.count[k]]);
-    }
-    cache.stacks[k][cache.count[k]++] = s.lo;
-    return;
-  }
-  pool().give(k, s.lo);
+  const int k = class_of(s.size());
+  if (k <= kCachedClassMax)
+    cache.put(k, s.lo);
+  else
+    arena().give(k, s.lo);
 }
 
 void stack_cache_flush() { cache.flush(); }

@@ -4,6 +4,10 @@
 // RUN: %goroutine-clang -O2 %s -o %t && %t | FileCheck %s
 // RUN: %goroutine-clang -O0 -c %s -o %t.o && %goroutine-clang %t.o -o %t2 && %t2 | FileCheck %s
 // CHECK: sum=55 vla=7 deep=20000 grew=yes
+// Linked with -z now, so lazy binding never runs on a goroutine stack:
+// RUN: llvm-readelf -d %t | FileCheck %s --check-prefix=NOW
+// NOW: (FLAGS) BIND_NOW
+// NOW: (FLAGS_1) NOW
 #include <goroutine/goroutine.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -145,8 +145,26 @@ __attribute__((noinline)) uint64_t use_aligned(int depth) {
   return s + static_cast<uint64_t>(a.bytes[299]);
 }
 
+struct alignas(4096) PageAligned {
+  char bytes[100];
+};
+
+__attribute__((noinline)) uint64_t use_page_aligned(int depth) {
+  PageAligned a;
+  std::memset(a.bytes, depth, sizeof a.bytes);
+  test::keep(a.bytes);
+  uint64_t s = reinterpret_cast<uintptr_t>(&a) % 4096 == 0 ? 1000 : 0;
+  if (depth > 0)
+    s += use_page_aligned(depth - 1);
+  // Still aligned after the callees moved the stack (moves shift addresses
+  // by multiples of 4 GiB).
+  s += reinterpret_cast<uintptr_t>(&a) % 4096 == 0 ? 1 : 0;
+  return s + static_cast<uint64_t>(a.bytes[99]);
+}
+
 TEST_CASE("over-aligned locals keep their alignment", "[frames]") {
   check_at_every_depth(10, [] { return use_aligned(200); });
+  check_at_every_depth(3, [] { return use_page_aligned(50); });
 }
 
 } // namespace
