@@ -23,18 +23,24 @@ done
 median() { awk '{print $2}' "$1" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 minimum() { awk '{print $2}' "$1" | sort -g | head -1; }
 
+# Every benchmark process runs pinned to the last CPU: on this VM, migrations
+# between the two vCPUs add more variation than the differences measured.
+pin="taskset -c $(($(nproc) - 1))"
+# (Go twins get GOMAXPROCS=1 to match the single-threaded C++ runtime.)
+export GOMAXPROCS=1
+
 rm -f "$out"/*.txt
 i=0
 while [ $i -lt "$runs" ]; do
-  "$build/bin/bench_fib_plain" >>"$out/fib_plain.txt"
-  "$build/bin/bench_fib_goroutine" >>"$out/fib_goroutine.txt"
-  "$out/go/fib" >>"$out/fib_go.txt"
-  "$build/bin/bench_stack_growth" >>"$out/growth.txt"
-  GODEBUG=adaptivestackstart=0 "$out/go/growth" >>"$out/growth_go.txt"
+  $pin "$build/bin/bench_fib_plain" >>"$out/fib_plain.txt"
+  $pin "$build/bin/bench_fib_goroutine" >>"$out/fib_goroutine.txt"
+  $pin "$out/go/fib" >>"$out/fib_go.txt"
+  $pin "$build/bin/bench_stack_growth" >>"$out/growth.txt"
+  GODEBUG=adaptivestackstart=0 $pin "$out/go/growth" >>"$out/growth_go.txt"
   i=$((i + 1))
 done
 
-echo "$runs interleaved runs on $(nproc) CPUs ($(uname -m), $(date -u +%Y-%m-%d)); min (median)"
+echo "$runs interleaved runs, pinned to one of $(nproc) CPUs ($(uname -m), $(date -u +%Y-%m-%d)); min (median)"
 row() { # label, our file, their file, unit scale, unit, goal
   awk -v a="$(minimum "$2")" -v am="$(median "$2")" -v b="$(minimum "$3")" \
       -v bm="$(median "$3")" -v k="$4" -v u="$5" -v goal="$6" -v label="$1" 'BEGIN {

@@ -156,6 +156,50 @@ TEST_CASE("pointers to callers' locals stay valid across moves", "[stack]") {
 }
 
 // ---------------------------------------------------------------------------
+// Moves shift addresses by multiples of 4 GiB, so relocating a word that only
+// looks like a stack address never changes its low 32 bits: the false
+// positive of conservative relocation that real code (libsodium) hits.
+
+union Slot {
+  uint64_t word;
+  uint32_t half[2]; // half[0] is the low half on x86-64
+};
+
+TEST_CASE("relocation keeps the low 32 bits of every word", "[stack]") {
+  struct Result {
+    uint32_t kept = 0, expected = 0;
+    uint32_t local_low_before = 0, local_low_after = 0;
+    uint64_t moves = 0;
+  };
+  const Result r = test::in_goroutine([] {
+    Result res;
+    char local[16];
+    test::keep(local);
+    // A slot that held a pointer into the stack, then got a 4-byte value
+    // written over its low half: the low half of another stack address,
+    // so the whole word looks like a pointer into the stack.
+    volatile Slot slot;
+    slot.word = reinterpret_cast<uintptr_t>(&local[0]);
+    const auto low =
+        static_cast<uint32_t>(reinterpret_cast<uintptr_t>(&local[8]));
+    slot.half[0] = low;
+    res.expected = low;
+    res.local_low_before =
+        static_cast<uint32_t>(reinterpret_cast<uintptr_t>(local));
+    const uint64_t before = go::read_mem_stats().num_stack_move;
+    test::burn<1024>(4000); // several growths: the stack moves
+    res.moves = go::read_mem_stats().num_stack_move - before;
+    res.kept = slot.half[0];
+    res.local_low_after =
+        static_cast<uint32_t>(reinterpret_cast<uintptr_t>(local));
+    return res;
+  });
+  REQUIRE(r.moves > 0);
+  CHECK(r.kept == r.expected);
+  CHECK(r.local_low_after == r.local_low_before); // same address mod 4 GiB
+}
+
+// ---------------------------------------------------------------------------
 // Torture mode really moves: with GOROUTINE_DEBUG=stackmove=N every Nth
 // function entry moves the stack (the suite runs with N=1).
 
