@@ -116,10 +116,8 @@ struct Relocation {
 __attribute__((target_clones("avx2", "default"))) void
 copy_and_relocate(uint64_t *__restrict dst, const uint64_t *__restrict src,
                   size_t words, Relocation r) {
-  for (size_t i = 0; i < words; ++i) {
-    const uint64_t v = src[i];
-    dst[i] = v - r.lo < r.len ? v + r.delta : v;
-  }
+  for (size_t i = 0; i < words; ++i)
+    dst[i] = r.apply(src[i]);
 }
 
 void relocate_registers(RegisterFrame *f, const Relocation &r) {
