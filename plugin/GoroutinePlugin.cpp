@@ -7,15 +7,24 @@
 //    declared __attribute__((no_split_stack));
 //  - defines __GOROUTINE_INSTRUMENTED__ for the preprocessor;
 //  - registers the plugin's IR passes to run last in the optimization
-//    pipeline (at -O0 too): VariadicSplit, then StackChecks.
+//    pipeline (at -O0 too): VariadicSplit, GoroutineEscape (escape analysis,
+//    heap-to-stack, side stack, remarks), then StackChecks;
+//  - when goroutine-escape remarks are requested (-Rpass=goroutine-escape,
+//    -Rpass-missed, -Rpass-analysis, -fsave-optimization-record) and the
+//    user did not ask for -g, turns on enough debug information to name
+//    variables and lines in the remarks, and strips it again afterwards.
 //
 // Arguments: -fplugin-arg-goroutine-<arg>, where <arg> is one of
 //   reserve=N        bytes guaranteed below calls into uninstrumented code
 //   libm-reserve=N   bytes guaranteed below calls into libm leaf functions
 //   no-reserve       no checks before uninstrumented calls (measurement only)
+//   no-side-stack    leave escaping locals on the movable stack (measurement)
+//   no-heap-to-stack keep every heap allocation on the heap
+//   escape-verbose   explain every escape, like go build -gcflags=-m=2
 //
 //===----------------------------------------------------------------------===//
 
+#include "GoroutineEscape.h"
 #include "Options.h"
 #include "StackChecks.h"
 #include "VariadicSplit.h"
@@ -64,11 +73,18 @@ protected:
         (Key == "reserve" ? Options.Reserve : Options.LibmReserve) = N;
       } else if (Arg == "no-reserve") {
         Options.InsertReserveChecks = false;
+      } else if (Arg == "no-side-stack") {
+        Options.MoveEscapingLocals = false;
+      } else if (Arg == "no-heap-to-stack") {
+        Options.HeapToStack = false;
+      } else if (Arg == "escape-verbose") {
+        Options.EscapeVerbose = true;
       } else {
         D.Report(D.getCustomDiagID(
             clang::DiagnosticsEngine::Error,
             "goroutine plugin: unknown argument '%0' (known: reserve=N, "
-            "libm-reserve=N, no-reserve)"))
+            "libm-reserve=N, no-reserve, no-side-stack, no-heap-to-stack, "
+            "escape-verbose)"))
             << Arg;
         return false;
       }
@@ -78,18 +94,22 @@ protected:
 
   std::unique_ptr<clang::ASTConsumer>
   CreateASTConsumer(clang::CompilerInstance &CI, StringRef) override {
-    CI.getCodeGenOpts().EnableSegmentedStacks = true;
+    clang::CodeGenOptions &CG = CI.getCodeGenOpts();
+    CG.EnableSegmentedStacks = true;
+    nameVariablesInRemarks(CG);
     // Predefines are read when the main file is entered, after this runs.
     clang::Preprocessor &PP = CI.getPreprocessor();
     PP.setPredefines(PP.getPredefines() +
                      "#define __GOROUTINE_INSTRUMENTED__ 1\n");
     PluginOptions Opts = Options;
-    CI.getCodeGenOpts().PassBuilderCallbacks.push_back([Opts](PassBuilder &PB) {
+    CG.PassBuilderCallbacks.push_back([Opts](PassBuilder &PB) {
       PB.registerOptimizerLastEPCallback(
           [Opts](ModulePassManager &MPM, OptimizationLevel) {
             MPM.addPass(DropNakedSplitStackPass());
             MPM.addPass(VariadicSplitPass());
+            MPM.addPass(GoroutineEscapePass(Opts));
             MPM.addPass(StackChecksPass(Opts));
+            MPM.addPass(StripAddedDebugInfoPass(Opts));
           });
     });
     return std::make_unique<clang::ASTConsumer>();
@@ -98,6 +118,23 @@ protected:
   ActionType getActionType() override { return AddBeforeMainAction; }
 
 private:
+  // Remarks name variables and lines only with debug information. When they
+  // are wanted and the user did not ask for -g, turn it on; the object file
+  // gets what the user asked for (StripAddedDebugInfoPass).
+  void nameVariablesInRemarks(clang::CodeGenOptions &CG) {
+    const bool Wanted =
+        CG.OptimizationRemark.patternMatches("goroutine-escape") ||
+        CG.OptimizationRemarkMissed.patternMatches("goroutine-escape") ||
+        CG.OptimizationRemarkAnalysis.patternMatches("goroutine-escape") ||
+        !CG.OptRecordFile.empty() || Options.EscapeVerbose;
+    if (!Wanted || CG.getDebugInfo() >= llvm::codegenoptions::LimitedDebugInfo)
+      return;
+    Options.Added = CG.getDebugInfo() >= llvm::codegenoptions::DebugLineTablesOnly
+                        ? PluginOptions::AddedDebugInfo::KeepLineTables
+                        : PluginOptions::AddedDebugInfo::StripAll;
+    CG.setDebugInfo(llvm::codegenoptions::LimitedDebugInfo);
+  }
+
   PluginOptions Options;
 };
 

@@ -23,6 +23,18 @@ struct PluginOptions {
   // `no-reserve`: insert no checks before uninstrumented calls (for
   // measurement only: such calls may then overflow a goroutine stack).
   bool InsertReserveChecks = true;
+
+  // `no-side-stack`: leave escaping locals on the movable stack (for
+  // measurement only: stack moves then break pointers to them).
+  bool MoveEscapingLocals = true;
+  // `no-heap-to-stack`: keep every heap allocation on the heap.
+  bool HeapToStack = true;
+  // `escape-verbose`: explain why each object escapes, like go build -m=2.
+  bool EscapeVerbose = false;
+  // The debug information the user asked for, when the plugin raised it to
+  // name variables in remarks: StripAddedDebugInfoPass goes back to it.
+  enum class AddedDebugInfo { None, StripAll, KeepLineTables };
+  AddedDebugInfo Added = AddedDebugInfo::None;
 };
 
 } // namespace goroutine

@@ -4,13 +4,16 @@
 // Makes the IR passes loadable into opt-19 for IR-level tests, as LLVM tests
 // its own passes:
 //   opt-19 -load-pass-plugin=libgoroutine-passes.so \
-//          -passes=goroutine-variadic-split,goroutine-stack-checks in.ll
-// goroutine-stack-checks takes the plugin's options as pass parameters:
+//          -passes=goroutine-variadic-split,goroutine-escape,\
+//                  goroutine-stack-checks in.ll
+// The passes take the plugin's options as parameters:
 //   goroutine-stack-checks<reserve=8192;libm-reserve=1024;no-reserve>
+//   goroutine-escape<no-side-stack;no-heap-to-stack;escape-verbose>
 // Users never load this library: the Clang plugin runs the same passes.
 //
 //===----------------------------------------------------------------------===//
 
+#include "GoroutineEscape.h"
 #include "Options.h"
 #include "StackChecks.h"
 #include "VariadicSplit.h"
@@ -23,7 +26,7 @@ using namespace llvm;
 namespace {
 
 // "reserve=8192;no-reserve" -> options; false on a malformed parameter.
-bool parseStackCheckParams(StringRef Params, goroutine::PluginOptions &O) {
+bool parseParams(StringRef Params, goroutine::PluginOptions &O) {
   while (!Params.empty()) {
     StringRef Param;
     std::tie(Param, Params) = Params.split(';');
@@ -35,6 +38,12 @@ bool parseStackCheckParams(StringRef Params, goroutine::PluginOptions &O) {
       O.LibmReserve = N;
     else if (Param == "no-reserve")
       O.InsertReserveChecks = false;
+    else if (Param == "no-side-stack")
+      O.MoveEscapingLocals = false;
+    else if (Param == "no-heap-to-stack")
+      O.HeapToStack = false;
+    else if (Param == "escape-verbose")
+      O.EscapeVerbose = true;
     else
       return false;
   }
@@ -47,11 +56,19 @@ bool addPass(StringRef Name, ModulePassManager &MPM,
     MPM.addPass(goroutine::VariadicSplitPass());
     return true;
   }
+  auto withParams = [&Name](StringRef Pass, goroutine::PluginOptions &O) {
+    if (!Name.consume_front(Pass))
+      return false;
+    return Name.empty() || (Name.consume_front("<") && Name.consume_back(">") &&
+                            parseParams(Name, O));
+  };
   goroutine::PluginOptions Options;
-  if (Name.consume_front("goroutine-stack-checks") &&
-      (Name.empty() || (Name.consume_front("<") && Name.consume_back(">") &&
-                        parseStackCheckParams(Name, Options)))) {
+  if (withParams("goroutine-stack-checks", Options)) {
     MPM.addPass(goroutine::StackChecksPass(Options));
+    return true;
+  }
+  if (withParams("goroutine-escape", Options)) {
+    MPM.addPass(goroutine::GoroutineEscapePass(Options));
     return true;
   }
   return false;

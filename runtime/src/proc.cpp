@@ -57,6 +57,7 @@ Goroutine *goroutine_create(void (*fn)(void *), void *arg) {
 
 void goroutine_destroy(Goroutine *g) {
   stack_free(g->stack);
+  g->side.release();
   counters.num_goroutine.fetch_sub(1, std::memory_order_relaxed);
   delete g;
 }
@@ -67,9 +68,12 @@ void execute(ThreadState &ts, Goroutine *g) {
   if (ts.torture_countdown == 0)
     ts.torture_countdown = settings.stackmove; // 0 (off) stays 0
   g->status = GoroutineStatus::Running;
+  SideStack thread_side;
+  side_stack_switch(&thread_side, &g->side);
   enter_stack_limit(ts, stack_limit_for(g));
   goroutine_switch(&ts.g0_sp, g->sched_sp);
   enter_stack_limit(ts, 0);
+  side_stack_switch(&g->side, &thread_side);
   ts.g = nullptr;
 }
 

@@ -26,6 +26,7 @@
 #include <type_traits>
 
 #include "arch/x86_64/asm_offsets.h"
+#include "side_stack.h"
 
 namespace go::runtime {
 
@@ -52,6 +53,7 @@ struct Goroutine {
   GoroutineStatus status = GoroutineStatus::Runnable;
   void (*entry)(void *) = nullptr;
   void *entry_arg = nullptr;
+  SideStack side; // frames of its locals whose address escapes
 };
 
 // Per-thread state, reached from assembly through %fs. One per OS thread;

@@ -5,7 +5,8 @@
 #include <alloca.h>
 #include <string.h>
 
-extern void use(char *);
+// noescape: these tests are about stack checks, not escapes.
+extern void use(char *__attribute__((noescape)));
 
 // CHECK-LABEL: define{{.*}} void @vla(
 // CHECK: [[BYTES:%[0-9]+]] = add i64 %{{[0-9]+}}, 80

@@ -4,7 +4,8 @@
 // shift addresses by multiples of 4 GiB), so there is nothing to warn about.
 // RUN: %clang -O2 -fplugin=%plugin -S -emit-llvm -o - %s 2>%t.err | FileCheck %s
 // RUN: count 0 < %t.err
-extern void use(void *);
+// noescape: this test is about frames, not escapes.
+extern void use(void *__attribute__((noescape)));
 
 // CHECK-LABEL: define{{.*}} void @aligned256(
 // CHECK: [[RAW:%.*]] = alloca i8, i64 {{[0-9]+}}, align 16

@@ -4,7 +4,8 @@
 // RUN: %clang -O2 -fplugin=%plugin -S -o - %s | FileCheck %s
 // RUN: %clang -O0 -fplugin=%plugin -S -o - %s | FileCheck %s --check-prefix=O0
 
-extern void use(char *);
+// noescape: these tests are about stack checks, not escapes.
+extern void use(char *__attribute__((noescape)));
 
 // CHECK-LABEL: leaf:
 // CHECK-NOT: %fs:112

@@ -1,0 +1,43 @@
+//===- HeapToStack.h - Stack allocation for heap objects that stay --*- C++ -*-===//
+//
+// Turns malloc/calloc/operator new calls whose result does not escape, whose
+// size is a small constant and which are freed on every path into stack
+// allocations. See HeapToStack.cpp.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GOROUTINE_PLUGIN_HEAPTOSTACK_H
+#define GOROUTINE_PLUGIN_HEAPTOSTACK_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/IR/InstrTypes.h"
+
+#include <string>
+
+namespace llvm {
+class LoopInfo;
+class PostDominatorTree;
+class TargetLibraryInfo;
+} // namespace llvm
+
+namespace goroutine {
+
+// Largest allocation moved to the stack (Go's limit for implicit ones).
+inline constexpr uint64_t MaxHeapToStackBytes = 64 * 1024;
+
+// Why Alloc, which does not escape and is freed by the calls Frees (and no
+// others), cannot become a stack allocation; empty if it can.
+std::string whyStaysOnHeap(const llvm::CallBase &Alloc,
+                           llvm::ArrayRef<const llvm::CallBase *> Frees,
+                           const llvm::TargetLibraryInfo &TLI,
+                           const llvm::LoopInfo &LI,
+                           const llvm::PostDominatorTree &PDT);
+
+// Replaces Alloc (for which whyStaysOnHeap returned "") with an alloca and
+// deletes Frees.
+void moveToStack(llvm::CallBase &Alloc,
+                 llvm::ArrayRef<const llvm::CallBase *> Frees,
+                 const llvm::TargetLibraryInfo &TLI);
+
+} // namespace goroutine
+
+#endif // GOROUTINE_PLUGIN_HEAPTOSTACK_H

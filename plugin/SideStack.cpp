@@ -1,0 +1,307 @@
+//===- SideStack.cpp - Frames for locals whose address escapes ------------===//
+//
+// Locals whose address escapes (EscapeAnalysis.cpp) must not live on a stack
+// that moves. This pass gives them a frame on the side stack instead
+// (runtime/src/side_stack.cpp has the runtime half and the picture), the way
+// LLVM's SafeStack gives unsafe locals a frame on its unsafe stack:
+//
+//   entry:   %side.sp    = load @__goroutine_side_sp     (thread-local)
+//            %side.limit = load @__goroutine_side_limit
+//            br (%side.sp - %side.limit >= frame + align - 1), fast, slow
+//   fast:    %base = (%side.sp - frame) & -align
+//            store %base, @__goroutine_side_sp
+//   slow:    %base = call @__goroutine_side_alloc(frame, align)   (new chunk)
+//   join:    each escaping local becomes  getelementptr i8, %base, offset
+//   ret:     store %side.sp, @__goroutine_side_sp
+//            store %side.limit, @__goroutine_side_limit
+//
+// A callee that throws or longjmps leaves the side stack where it had it:
+// still correct (it is below every live frame), but a loop that catches or
+// longjmps again and again would creep down the side stack. So every landing
+// pad that can resume normal execution (catch clauses) and every return from
+// a call that returns twice (setjmp) stores the function's own side stack
+// pointer again -- in every function that has them, escaping locals or not
+// (SafeStack does the same for its unsafe stack pointer). Cleanup-only pads
+// and std::terminate pads need nothing.
+//
+// Escaping dynamic allocas (VLAs, alloca()) are allocated the same way where
+// they were, and freed with their stacksave/stackrestore scope.
+//
+// A va_list is never moved: va_start fills it with pointers into the frame
+// the ABI puts on the machine stack, which stack moves relocate only while
+// the va_list is on that stack too.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SideStack.h"
+
+#include "llvm/ADT/Statistic.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/MDBuilder.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/BasicBlockUtils.h"
+
+using namespace llvm;
+
+#define DEBUG_TYPE "goroutine-side-stack"
+
+STATISTIC(NumMoved, "Locals moved to the side stack");
+STATISTIC(NumFrames, "Functions given a side stack frame");
+STATISTIC(NumRestoring, "Functions restoring the side stack in landing pads");
+
+namespace goroutine {
+namespace {
+
+constexpr uint64_t MinAlign = 16;
+
+// The runtime's side stack: two thread-locals and the slow-path function.
+struct Runtime {
+  GlobalVariable *SP;
+  GlobalVariable *Limit;
+  FunctionCallee Alloc;
+
+  explicit Runtime(Module &M) {
+    Type *I64 = Type::getInt64Ty(M.getContext());
+    auto ThreadLocal = [&](StringRef Name) {
+      if (GlobalVariable *GV = M.getGlobalVariable(Name))
+        return GV;
+      return new GlobalVariable(M, I64, /*isConstant=*/false,
+                                GlobalValue::ExternalLinkage, nullptr, Name,
+                                nullptr, GlobalValue::InitialExecTLSModel);
+    };
+    SP = ThreadLocal("__goroutine_side_sp");
+    Limit = ThreadLocal("__goroutine_side_limit");
+    Alloc = M.getOrInsertFunction("__goroutine_side_alloc", I64, I64, I64);
+  }
+
+  Value *load(IRBuilder<> &B, GlobalVariable *GV, const Twine &Name) const {
+    return B.CreateLoad(B.getInt64Ty(), B.CreateThreadLocalAddress(GV), Name);
+  }
+  void store(IRBuilder<> &B, GlobalVariable *GV, Value *V) const {
+    B.CreateStore(V, B.CreateThreadLocalAddress(GV));
+  }
+};
+
+// Emits the allocation of Bytes (a value) aligned to Align on the side stack
+// before InsertBefore, given the current side stack pointer and limit.
+// Returns {base address as i64, the limit after it}.
+std::pair<Value *, Value *> emitAllocation(const Runtime &RT,
+                                           Instruction *InsertBefore,
+                                           Value *Bytes, uint64_t Align,
+                                           Value *SP, Value *Limit) {
+  IRBuilder<> B(InsertBefore);
+  Value *Fits = B.CreateICmpUGE(B.CreateSub(SP, Limit),
+                                B.CreateAdd(Bytes, B.getInt64(Align - 1)),
+                                "side.fits");
+  Instruction *FastTerm = nullptr, *SlowTerm = nullptr;
+  MDNode *Likely = MDBuilder(B.getContext()).createLikelyBranchWeights();
+  SplitBlockAndInsertIfThenElse(Fits, InsertBefore, &FastTerm, &SlowTerm,
+                                Likely);
+  B.SetInsertPoint(FastTerm);
+  Value *FastBase =
+      B.CreateAnd(B.CreateSub(SP, Bytes), B.getInt64(~(Align - 1)), "side.base");
+  RT.store(B, RT.SP, FastBase);
+  B.SetInsertPoint(SlowTerm);
+  Value *SlowBase = B.CreateCall(RT.Alloc, {Bytes, B.getInt64(Align)});
+  Value *SlowLimit = RT.load(B, RT.Limit, "side.limit.new");
+  B.SetInsertPoint(InsertBefore);
+  PHINode *Base = B.CreatePHI(B.getInt64Ty(), 2, "side.frame");
+  Base->addIncoming(FastBase, FastTerm->getParent());
+  Base->addIncoming(SlowBase, SlowTerm->getParent());
+  PHINode *NewLimit = B.CreatePHI(B.getInt64Ty(), 2, "side.frame.limit");
+  NewLimit->addIncoming(Limit, FastTerm->getParent());
+  NewLimit->addIncoming(SlowLimit, SlowTerm->getParent());
+  return {Base, NewLimit};
+}
+
+void eraseLifetimeMarkers(Value *V) {
+  SmallVector<Instruction *, 4> Dead;
+  for (User *U : V->users())
+    if (auto *II = dyn_cast<IntrinsicInst>(U); II && II->isLifetimeStartOrEnd())
+      Dead.push_back(II);
+  for (Instruction *I : Dead)
+    I->eraseFromParent();
+}
+
+bool returnsTwice(const Instruction &I) {
+  const auto *CB = dyn_cast<CallInst>(&I);
+  return CB != nullptr && CB->hasFnAttr(Attribute::ReturnsTwice);
+}
+
+// True if execution can go on in this function after the landing pad: it
+// has catch or filter clauses and does not just call std::terminate.
+// Cleanup-only pads end in `resume`; nothing after them uses the side stack
+// of this function.
+bool canResumeNormally(const LandingPadInst &LP) {
+  if (LP.getNumClauses() == 0)
+    return false;
+  const Instruction *Next = LP.getNextNonDebugInstruction();
+  while (Next != nullptr && isa<ExtractValueInst>(Next))
+    Next = Next->getNextNonDebugInstruction();
+  const auto *CB = dyn_cast_or_null<CallBase>(Next);
+  return CB == nullptr || !CB->doesNotReturn();
+}
+
+} // namespace
+
+bool canMoveToSideStack(const AllocaInst &AI) {
+  for (const User *U : AI.users())
+    if (const auto *II = dyn_cast<IntrinsicInst>(U))
+      if (II->getIntrinsicID() == Intrinsic::vastart ||
+          (II->getIntrinsicID() == Intrinsic::vacopy &&
+           II->getArgOperand(0) == &AI))
+        return false;
+  return true;
+}
+
+bool moveToSideStack(Function &F, ArrayRef<AllocaInst *> Escaping) {
+  SmallVector<Instruction *, 4> Restores; // landing pads, setjmp returns
+  SmallVector<ReturnInst *, 4> Returns;
+  for (BasicBlock &BB : F)
+    for (Instruction &I : BB) {
+      if (const auto *LP = dyn_cast<LandingPadInst>(&I)) {
+        if (canResumeNormally(*LP))
+          Restores.push_back(&I);
+      } else if (returnsTwice(I)) {
+        Restores.push_back(&I);
+      }
+      else if (auto *RI = dyn_cast<ReturnInst>(&I))
+        Returns.push_back(RI);
+    }
+  if (Escaping.empty() && Restores.empty())
+    return false;
+
+  Module &M = *F.getParent();
+  const DataLayout &DL = M.getDataLayout();
+  const Runtime RT(M);
+
+  SmallVector<AllocaInst *, 8> Static, Dynamic;
+  for (AllocaInst *AI : Escaping) {
+    eraseLifetimeMarkers(AI); // they describe machine-stack slots
+    (AI->isStaticAlloca() ? Static : Dynamic).push_back(AI);
+  }
+
+  // The static frame: largest alignment first (ties in program order).
+  std::sort(Static.begin(), Static.end(), [&](AllocaInst *A, AllocaInst *B) {
+    if (A->getAlign() != B->getAlign())
+      return A->getAlign() > B->getAlign();
+    return A->comesBefore(B);
+  });
+  uint64_t FrameSize = 0, FrameAlign = MinAlign;
+  SmallVector<uint64_t, 8> Offsets;
+  for (AllocaInst *AI : Static) {
+    const uint64_t Size =
+        std::max<uint64_t>(AI->getAllocationSize(DL)->getFixedValue(), 1);
+    FrameSize = alignTo(FrameSize, AI->getAlign().value());
+    Offsets.push_back(FrameSize);
+    FrameSize += Size;
+    FrameAlign = std::max<uint64_t>(FrameAlign, AI->getAlign().value());
+  }
+  FrameSize = alignTo(FrameSize, FrameAlign);
+
+  // Entry: save the caller's side stack, allocate the frame.
+  BasicBlock &Entry = F.getEntryBlock();
+  Instruction *AfterAllocas = &*Entry.getFirstNonPHIOrDbgOrAlloca();
+  IRBuilder<> B(AfterAllocas);
+  Value *CallerSP = RT.load(B, RT.SP, "side.caller.sp");
+  Value *CallerLimit = RT.load(B, RT.Limit, "side.caller.limit");
+  Value *Top = CallerSP, *TopLimit = CallerLimit;
+  if (FrameSize > 0) {
+    std::tie(Top, TopLimit) = emitAllocation(
+        RT, AfterAllocas, B.getInt64(FrameSize), FrameAlign, CallerSP,
+        CallerLimit);
+    B.SetInsertPoint(AfterAllocas);
+    Value *Base = B.CreateIntToPtr(Top, B.getPtrTy(), "side.frame.ptr");
+    for (auto [AI, Offset] : zip(Static, Offsets)) {
+      Value *Slot = B.CreateInBoundsGEP(B.getInt8Ty(), Base,
+                                        B.getInt64(Offset), AI->getName());
+      AI->replaceAllUsesWith(Slot);
+      AI->eraseFromParent();
+      ++NumMoved;
+    }
+    ++NumFrames;
+  }
+
+  // With dynamic side allocations the top moves: landing pads read it from
+  // two slots on the machine stack.
+  AllocaInst *TopSlot = nullptr, *LimitSlot = nullptr;
+  if (!Dynamic.empty()) {
+    IRBuilder<> EB(&*Entry.getFirstInsertionPt());
+    TopSlot = EB.CreateAlloca(EB.getInt64Ty(), nullptr, "side.top");
+    LimitSlot = EB.CreateAlloca(EB.getInt64Ty(), nullptr, "side.top.limit");
+    B.SetInsertPoint(AfterAllocas);
+    B.CreateStore(Top, TopSlot);
+    B.CreateStore(TopLimit, LimitSlot);
+  }
+  for (AllocaInst *AI : Dynamic) {
+    B.SetInsertPoint(AI);
+    Value *Count = B.CreateZExtOrTrunc(AI->getArraySize(), B.getInt64Ty());
+    Value *Bytes = B.CreateMul(
+        Count, B.getInt64(DL.getTypeAllocSize(AI->getAllocatedType())));
+    const uint64_t Align = std::max<uint64_t>(AI->getAlign().value(), MinAlign);
+    auto [DynBase, DynLimit] =
+        emitAllocation(RT, AI, Bytes, Align, RT.load(B, RT.SP, "side.sp"),
+                       RT.load(B, RT.Limit, "side.limit"));
+    B.SetInsertPoint(AI);
+    B.CreateStore(DynBase, TopSlot);
+    B.CreateStore(DynLimit, LimitSlot);
+    Value *Ptr = B.CreateIntToPtr(DynBase, AI->getType());
+    Ptr->takeName(AI);
+    AI->replaceAllUsesWith(Ptr);
+    AI->eraseFromParent();
+    ++NumMoved;
+  }
+  if (!Dynamic.empty()) {
+    // stacksave/stackrestore scopes (a VLA in a loop) free side allocations
+    // too.
+    SmallVector<IntrinsicInst *, 4> Saves;
+    for (BasicBlock &BB : F)
+      for (Instruction &I : BB)
+        if (auto *II = dyn_cast<IntrinsicInst>(&I);
+            II && II->getIntrinsicID() == Intrinsic::stacksave)
+          Saves.push_back(II);
+    for (IntrinsicInst *Save : Saves) {
+      B.SetInsertPoint(Save->getNextNode());
+      Value *SavedTop = B.CreateLoad(B.getInt64Ty(), TopSlot);
+      Value *SavedLimit = B.CreateLoad(B.getInt64Ty(), LimitSlot);
+      for (User *U : Save->users())
+        if (auto *Restore = dyn_cast<IntrinsicInst>(U);
+            Restore && Restore->getIntrinsicID() == Intrinsic::stackrestore) {
+          B.SetInsertPoint(Restore);
+          RT.store(B, RT.SP, SavedTop);
+          RT.store(B, RT.Limit, SavedLimit);
+          B.CreateStore(SavedTop, TopSlot);
+          B.CreateStore(SavedLimit, LimitSlot);
+        }
+    }
+  }
+
+  // Landing pads and setjmp returns: this function's own side stack again.
+  for (Instruction *I : Restores) {
+    B.SetInsertPoint(isa<LandingPadInst>(I)
+                         ? &*I->getParent()->getFirstInsertionPt()
+                         : I->getNextNode());
+    Value *T = TopSlot != nullptr ? B.CreateLoad(B.getInt64Ty(), TopSlot) : Top;
+    Value *L = LimitSlot != nullptr ? B.CreateLoad(B.getInt64Ty(), LimitSlot)
+                                    : TopLimit;
+    RT.store(B, RT.SP, T);
+    RT.store(B, RT.Limit, L);
+  }
+  if (!Restores.empty())
+    ++NumRestoring;
+
+  // Returns: the caller's side stack again.
+  if (FrameSize > 0 || !Dynamic.empty())
+    for (ReturnInst *RI : Returns) {
+      Instruction *At = RI;
+      if (CallInst *Tail = RI->getParent()->getTerminatingMustTailCall())
+        At = Tail;
+      B.SetInsertPoint(At);
+      RT.store(B, RT.SP, CallerSP);
+      RT.store(B, RT.Limit, CallerLimit);
+    }
+  return true;
+}
+
+} // namespace goroutine

@@ -1,0 +1,144 @@
+// side_stack.cpp: a stack that never moves, for locals whose address escapes.
+//
+// A goroutine stack moves, and a move fixes only the pointers into it that
+// live in the stack itself or in registers. Escape analysis
+// (plugin/EscapeAnalysis.cpp) finds the locals whose address may be stored
+// anywhere else (the heap, globals, libraries that keep it), and
+// plugin/SideStack.cpp gives those locals frames on this side stack instead:
+// Go moves them to the heap; a LIFO stack is cheaper and frees them when the
+// function returns, as C expects.
+//
+// Each goroutine has a side stack of its own, and so does each thread for
+// the code it runs outside goroutines. The runtime installs the right one in
+// two thread-locals whenever it switches goroutines (side_stack_switch).
+// Code the plugin generates uses them like this:
+//
+//   entry:   sp = __goroutine_side_sp;  limit = __goroutine_side_limit
+//            if (sp - limit >= frame + align - 1)
+//              base = (sp - frame) & -align
+//            else
+//              base = __goroutine_side_alloc(frame, align)   // next chunk
+//            __goroutine_side_sp = base
+//   return:  __goroutine_side_sp = sp;  __goroutine_side_limit = limit
+//
+// plus, in landing pads and after calls that return twice (setjmp), a
+// restore of the function's own values: the callees that threw or longjmp'd
+// never restored theirs.
+//
+// A side stack is a chain of chunks, oldest first, each at least twice the
+// size of the one before. A chunk starts with a SideChunk header;
+// __goroutine_side_limit is the first byte after the header of the current
+// chunk, which is how the runtime finds that chunk. Chunks past the current
+// one are free (the stack is LIFO) and are reused before anything new is
+// allocated. Nothing here ever moves, so pointers into the side stack may be
+// stored anywhere; and the side stack never points into a movable stack,
+// because whatever is stored in an escaping local escapes too.
+#include "side_stack.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "runtime.h"
+
+constinit thread_local uintptr_t __goroutine_side_sp
+    __attribute__((tls_model("initial-exec"))) = 0;
+constinit thread_local uintptr_t __goroutine_side_limit
+    __attribute__((tls_model("initial-exec"))) = 0;
+
+namespace go::runtime {
+
+struct SideChunk {
+  SideChunk *next; // the chunk after this one
+  size_t size;     // bytes, this header included
+};
+
+namespace {
+
+constexpr size_t kFirstChunkSize = 1024;
+
+// The side stack of code outside goroutines on this thread.
+struct ThreadSideStack {
+  SideStack stack;
+  ~ThreadSideStack() { stack.release(); }
+};
+thread_local ThreadSideStack thread_side;
+
+SideStack &current_owner() {
+  Goroutine *g = goroutine_thread_state.g;
+  return g != nullptr ? g->side : thread_side.stack;
+}
+
+void free_chain(SideChunk *c) {
+  while (c != nullptr) {
+    SideChunk *next = c->next;
+    std::free(c);
+    c = next;
+  }
+}
+
+uintptr_t usable_lo(SideChunk *c) { return reinterpret_cast<uintptr_t>(c + 1); }
+uintptr_t usable_hi(SideChunk *c) {
+  return reinterpret_cast<uintptr_t>(c) + c->size;
+}
+
+// Moves the calling code's side stack to the chunk after the current one,
+// with room for size bytes aligned to align, and returns their address.
+uintptr_t next_chunk(size_t size, size_t align) {
+  SideStack &owner = current_owner();
+  SideChunk *current =
+      __goroutine_side_limit != 0
+          ? reinterpret_cast<SideChunk *>(__goroutine_side_limit) - 1
+          : nullptr;
+  SideChunk *next = current != nullptr ? current->next : owner.first;
+  const size_t need = sizeof(SideChunk) + size + align;
+  if (next == nullptr || next->size < need) {
+    free_chain(next); // too small: replace it and what follows
+    size_t bytes = current != nullptr ? current->size * 2 : kFirstChunkSize;
+    while (bytes < need)
+      bytes *= 2;
+    next = static_cast<SideChunk *>(std::aligned_alloc(16, bytes));
+    if (next == nullptr)
+      fatal("out of memory allocating a %zu-byte side stack chunk", bytes);
+    next->next = nullptr;
+    next->size = bytes;
+    (current != nullptr ? current->next : owner.first) = next;
+  }
+  const uintptr_t base = (usable_hi(next) - size) & ~(uintptr_t{align} - 1);
+  __goroutine_side_limit = usable_lo(next);
+  __goroutine_side_sp = base;
+  return base;
+}
+
+} // namespace
+
+void SideStack::release() {
+  free_chain(first);
+  first = nullptr;
+  sp = limit = 0;
+}
+
+size_t SideStack::bytes() const {
+  size_t n = 0;
+  for (SideChunk *c = first; c != nullptr; c = c->next)
+    n += c->size;
+  return n;
+}
+
+void side_stack_switch(SideStack *prev, SideStack *next) {
+  prev->sp = __goroutine_side_sp;
+  prev->limit = __goroutine_side_limit;
+  __goroutine_side_sp = next->sp;
+  __goroutine_side_limit = next->limit;
+}
+
+} // namespace go::runtime
+
+// Called by plugin-generated code when a side frame does not fit in the
+// current chunk (on the goroutine's stack, hence the switch to the system
+// stack for the allocation).
+extern "C" uintptr_t __goroutine_side_alloc(size_t size, size_t align) {
+  uintptr_t base = 0;
+  go::runtime::on_system_stack(
+      [&] { base = go::runtime::next_chunk(size, std::max<size_t>(align, 1)); });
+  return base;
+}

@@ -1,0 +1,41 @@
+// The side stack: where locals whose address escapes live (see
+// side_stack.cpp). Instrumented code reaches it through two thread-locals;
+// the runtime switches them with the goroutine.
+#ifndef GOROUTINE_SIDE_STACK_H
+#define GOROUTINE_SIDE_STACK_H
+
+#include <cstddef>
+#include <cstdint>
+
+// The current side stack's next free byte (it grows down) and the lowest
+// byte of its current chunk. Read and written by code the plugin generates
+// (plugin/SideStack.cpp); initial-exec, like goroutine_thread_state.
+extern "C" constinit thread_local uintptr_t __goroutine_side_sp
+    __attribute__((tls_model("initial-exec")));
+extern "C" constinit thread_local uintptr_t __goroutine_side_limit
+    __attribute__((tls_model("initial-exec")));
+
+namespace go::runtime {
+
+struct SideChunk;
+
+// One owner's side stack: a goroutine's, or a thread's while it runs no
+// goroutine. Chunks are chained oldest first; the live part is LIFO.
+struct SideStack {
+  SideChunk *first = nullptr;
+  uintptr_t sp = 0;    // saved __goroutine_side_sp while not current
+  uintptr_t limit = 0; // saved __goroutine_side_limit while not current
+
+  // Frees every chunk (the owner is finished).
+  void release();
+  // Bytes in chunks, for statistics.
+  size_t bytes() const;
+};
+
+// Makes `next` the side stack of the calling thread, saving the current one
+// into `prev`.
+void side_stack_switch(SideStack *prev, SideStack *next);
+
+} // namespace go::runtime
+
+#endif // GOROUTINE_SIDE_STACK_H
