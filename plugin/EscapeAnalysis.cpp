@@ -660,9 +660,15 @@ SourceVariable sourceVariable(const AllocaInst &AI) {
   // The declaration's own location when the record has it (a declare at -O0),
   // else the variable's line: after optimization the records sit where
   // values are assigned, or nowhere (assignment markers have line 0).
-  auto make = [](const DILocalVariable *Var, const DebugLoc &DL) {
+  auto make = [&AI](const DILocalVariable *Var, const DebugLoc &DL) {
     if (DL && DL.getLine() == Var->getLine())
       return SourceVariable{Var, DL};
+    // The initializing store usually carries the declaration's position.
+    for (const User *U : AI.users())
+      if (const auto *SI = dyn_cast<StoreInst>(U);
+          SI && SI->getPointerOperand() == &AI && SI->getDebugLoc() &&
+          SI->getDebugLoc().getLine() == Var->getLine())
+        return SourceVariable{Var, SI->getDebugLoc()};
     return SourceVariable{
         Var, DILocation::get(Var->getContext(), Var->getLine(), 0,
                              Var->getScope(), DL ? DL.getInlinedAt() : nullptr)};

@@ -38,6 +38,9 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Transforms/Utils/BuildLibCalls.h"
 
+#include <set>
+#include <string>
+
 using namespace llvm;
 
 namespace goroutine {
@@ -120,10 +123,26 @@ PreservedAnalyses GoroutineEscapePass::run(Module &M,
 
   const EscapeAnalysis EA(M, GetTLI);
   bool Changed = false;
+  // Inlining copies a local into every caller; say each thing once.
+  std::set<std::string> Said;
   for (Function &F : M) {
     if (!isInstrumented(F))
       continue;
     OptimizationRemarkEmitter ORE(&F);
+    auto Emit = [&](auto Make) {
+      if (!ORE.allowExtraAnalysis(PassName))
+        return;
+      auto R = Make();
+      const DiagnosticLocation &L = R.getLocation();
+      std::string Key = R.getRemarkName().str() + "\n" + R.getMsg() + "\n";
+      if (L.isValid())
+        Key += L.getRelativePath().str() + ":" + std::to_string(L.getLine()) + ":" +
+               std::to_string(L.getColumn());
+      else
+        Key += F.getName().str();
+      if (Said.insert(std::move(Key)).second)
+        ORE.emit(R);
+    };
     const std::vector<EscapeObject> &Objects = EA.objects(F);
     DenseMap<const Value *, const EscapeObject *> ByDef;
     for (const EscapeObject &O : Objects)
@@ -134,25 +153,25 @@ PreservedAnalyses GoroutineEscapePass::run(Module &M,
     for (const EscapeObject &O : Objects) {
       const std::string What = EscapeAnalysis::describe(O.Def);
       if (O.Escapes && Options.EscapeVerbose)
-        ORE.emit([&] {
+        Emit([&] {
           return passed("Explanation", O.Def, F) << What << " escapes to heap: " << explain(O, ByDef);
         });
       if (const auto *AI = dyn_cast<AllocaInst>(O.Def)) {
         if (!O.Escapes) {
           if (isUserVariable(*AI))
-            ORE.emit([&] {
+            Emit([&] {
               return analysis("DoesNotEscape", AI, F)
                      << What << " does not escape";
             });
         } else if (!canMoveToSideStack(*AI)) {
-          ORE.emit([&] {
+          Emit([&] {
             return missed("StaysOnStack", AI, F) << What
                    << " escapes but stays on the stack: it is a va_list, which "
                       "points into the stack by design";
           });
         } else {
           Escaping.push_back(const_cast<AllocaInst *>(AI));
-          ORE.emit([&] {
+          Emit([&] {
             return passed("MovedToHeap", AI, F) << "moved to heap: " << What;
           });
         }
@@ -160,7 +179,7 @@ PreservedAnalyses GoroutineEscapePass::run(Module &M,
       }
       // A heap allocation.
       if (O.Escapes) {
-        ORE.emit([&] {
+        Emit([&] {
           return passed("EscapesToHeap", O.Def, F) << What << " escapes to heap";
         });
         continue;
@@ -173,11 +192,11 @@ PreservedAnalyses GoroutineEscapePass::run(Module &M,
         Why = "heap-to-stack is disabled";
       if (Why.empty()) {
         Promote.push_back(&O);
-        ORE.emit([&] {
+        Emit([&] {
           return passed("DoesNotEscape", O.Def, F) << What << " does not escape";
         });
       } else {
-        ORE.emit([&] {
+        Emit([&] {
           return missed("StaysOnHeap", O.Def, F) << What << " does not escape, but stays on the heap: " << Why;
         });
       }

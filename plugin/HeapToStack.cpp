@@ -23,6 +23,7 @@
 #include "llvm/Analysis/MemoryBuiltins.h"
 #include "llvm/Analysis/PostDominators.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
 
 using namespace llvm;
@@ -91,6 +92,11 @@ void moveToStack(CallBase &Alloc, ArrayRef<const CallBase *> Frees,
   }
   Alloc.replaceAllUsesWith(Slot);
   eraseCall(Alloc);
+  // `tail` promises the callee does not touch this frame's allocas; calls
+  // that were given heap memory may now be given the slot.
+  for (Instruction &I : instructions(F))
+    if (auto *CI = dyn_cast<CallInst>(&I); CI && CI->isTailCall())
+      CI->setTailCall(false);
   ++NumPromoted;
 }
 

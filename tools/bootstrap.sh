@@ -37,7 +37,7 @@ cmake --build "$build" -j "$jobs"
 
 case $mode in
   examples)
-    for example in hello stack_growth c_example; do
+    for example in hello stack_growth c_example escape; do
       echo "== examples/$example"
       "$build/examples/$example"
     done

@@ -153,4 +153,5 @@ extern "C" void goroutine_read_mem_stats(goroutine_mem_stats *s) {
   s->num_stack_shrink = load(counters.num_stack_shrink);
   s->num_stack_move = load(counters.num_stack_move);
   s->stack_bytes_copied = load(counters.stack_bytes_copied);
+  s->side_stack_sys = load(counters.side_stack_sys);
 }

@@ -120,6 +120,7 @@ struct Counters {
   std::atomic<uint64_t> num_stack_move{0};
   std::atomic<uint64_t> stack_bytes_copied{0};
   std::atomic<uint64_t> num_goroutine{0};
+  std::atomic<uint64_t> side_stack_sys{0};
 };
 extern Counters counters;
 

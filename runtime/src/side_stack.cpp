@@ -71,6 +71,7 @@ SideStack &current_owner() {
 void free_chain(SideChunk *c) {
   while (c != nullptr) {
     SideChunk *next = c->next;
+    counters.side_stack_sys.fetch_sub(c->size, std::memory_order_relaxed);
     std::free(c);
     c = next;
   }
@@ -101,6 +102,7 @@ uintptr_t next_chunk(size_t size, size_t align) {
       fatal("out of memory allocating a %zu-byte side stack chunk", bytes);
     next->next = nullptr;
     next->size = bytes;
+    counters.side_stack_sys.fetch_add(bytes, std::memory_order_relaxed);
     (current != nullptr ? current->next : owner.first) = next;
   }
   const uintptr_t base = (usable_hi(next) - size) & ~(uintptr_t{align} - 1);

@@ -32,6 +32,7 @@ struct MemStats {
   uint64_t num_stack_shrink = 0; // stack shrinks since start
   uint64_t num_stack_move = 0;   // copies of a stack (growth, shrink, torture)
   uint64_t stack_bytes_copied = 0; // bytes copied by all stack moves
+  uint64_t side_stack_sys = 0; // bytes of side-stack chunks (escaping locals)
 };
 
 // A snapshot of the runtime's counters.
@@ -40,7 +41,7 @@ inline MemStats read_mem_stats() {
   goroutine_read_mem_stats(&s);
   return MemStats{s.stack_inuse,       s.stack_sys,        s.num_goroutine,
                   s.num_stack_grow,    s.num_stack_shrink, s.num_stack_move,
-                  s.stack_bytes_copied};
+                  s.stack_bytes_copied, s.side_stack_sys};
 }
 
 // Gives up the thread to other goroutines (a safe point for stack shrinking).
