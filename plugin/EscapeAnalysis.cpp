@@ -48,6 +48,7 @@
 #include "llvm/BinaryFormat/Dwarf.h"
 #include "llvm/IR/DebugInfo.h"
 #include "llvm/IR/InlineAsm.h"
+#include "llvm/IR/InstIterator.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
 
@@ -103,6 +104,19 @@ bool isReturnedLibParam(const Function *Callee, unsigned I,
          I < Callee->arg_size() &&
          Callee->hasParamAttribute(I, Attribute::Returned) &&
          TLI.getLibFunc(*Callee, LF) && TLI.has(LF);
+}
+
+// A parameter's source name, from debug info (clang drops value names),
+// quoted; else its position.
+std::string parameterName(const Argument &A) {
+  for (const Instruction &I : instructions(A.getParent()))
+    for (const DbgVariableRecord &DVR : filterDbgVars(I.getDbgRecordRange()))
+      if (const DILocalVariable *Var = DVR.getVariable();
+          Var->getArg() == A.getArgNo() + 1 && !Var->getName().empty())
+        return "'" + Var->getName().str() + "'";
+  if (A.hasName())
+    return "'" + A.getName().str() + "'";
+  return "#" + std::to_string(A.getArgNo() + 1);
 }
 
 using SummaryLookup = function_ref<const FunctionSummary *(const Function *)>;
@@ -284,7 +298,7 @@ private:
       return (G->isThreadLocal() ? "stored to thread-local '" : "stored to global '") +
              G->getName().str() + "'";
     if (const auto *A = dyn_cast<Argument>(Base))
-      return "stored through parameter '" + A->getName().str() + "'";
+      return "stored through parameter " + parameterName(*A);
     if (const auto *CB = dyn_cast<CallBase>(Base))
       if (const Function *Callee = CB->getCalledFunction())
         return "stored in memory returned by '" +

@@ -57,21 +57,30 @@ cc_objs() {
 link_test() {
   local variant=$1 out=$2 flags=$3 libs=$4
   shift 4
-  if [ "$variant" = goroutine ]; then
-    $driver $flags -Dmain=goroutine_realworld_main "$@" \
+  if [ "$variant" != reference ]; then
+    $(compiler "$variant") $flags -Dmain=goroutine_realworld_main "$@" \
       "$work/goroutine_main.o" $libs -o "$out"
   else
     clang-19 $flags "$@" $libs -o "$out"
   fi
 }
 
-compiler() { [ "$1" = goroutine ] && echo "$driver" || echo clang-19; }
+# The variants: reference (plain clang-19), goroutine (the plugin), and, for
+# bench/escape_cost.sh only, noescape (the plugin without its escape
+# transformations: no side stack, no heap-to-stack).
+compiler() {
+  case $1 in
+    reference) echo clang-19 ;;
+    goroutine) echo "$driver" ;;
+    noescape) echo "$driver -fplugin-arg-goroutine-no-side-stack -fplugin-arg-goroutine-no-heap-to-stack" ;;
+  esac
+}
 
 # True if <dir> holds a build of <variant> that is current: instrumented
 # builds are redone when the plugin or the runtime changed since.
 up_to_date() { # dir variant
   [ -f "$1/.built" ] || return 1
-  [ "$2" = goroutine ] || return 0
+  [ "$2" != reference ] || return 0
   if [ "$build/lib/libgoroutine-plugin-impl.so" -nt "$1/.built" ]; then
     rm -rf "$1"
     return 1
@@ -270,6 +279,9 @@ case $cmd in
     ;;
   run)
     run_lib "$3" "$4"
+    ;;
+  build-variant) # <build-dir> <lib> <variant>
+    build_$3 "$4"
     ;;
   *)
     echo "usage: $0 build <build-dir> | run <build-dir> <lib> <mode>" >&2
