@@ -1,4 +1,5 @@
-//===- EscapeAnalysis.cpp - Which locals' addresses leave the stack --------===//
+//===- EscapeAnalysis.cpp - Which locals' addresses leave the stack
+//--------===//
 //
 // Go's escape analysis, for LLVM IR. A goroutine stack moves; a move fixes
 // the pointers into it that are in the stack itself or in registers, and no
@@ -44,8 +45,8 @@
 #include "llvm/Analysis/MemoryBuiltins.h"
 #include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/Analysis/ValueTracking.h"
-#include "llvm/Demangle/Demangle.h"
 #include "llvm/BinaryFormat/Dwarf.h"
+#include "llvm/Demangle/Demangle.h"
 #include "llvm/IR/DebugInfo.h"
 #include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/InstIterator.h"
@@ -167,7 +168,8 @@ public:
     for (unsigned N = 0; N < Nodes.size(); ++N)
       if (Nodes[N].Kind == NodeKind::Local || Nodes[N].Kind == NodeKind::Heap) {
         IndexOf[N] = Objects.size();
-        Objects.push_back({Nodes[N].Def, Nodes[N].Escaped, Nodes[N].Reason, {}});
+        Objects.push_back(
+            {Nodes[N].Def, Nodes[N].Escaped, Nodes[N].Reason, {}});
       }
     // The calls that free one heap object and nothing else.
     for (const BasicBlock &BB : F)
@@ -295,14 +297,15 @@ private:
   static std::string describeTarget(const Value *Addr) {
     const Value *Base = getUnderlyingObject(Addr);
     if (const auto *G = dyn_cast<GlobalVariable>(Base))
-      return (G->isThreadLocal() ? "stored to thread-local '" : "stored to global '") +
+      return (G->isThreadLocal() ? "stored to thread-local '"
+                                 : "stored to global '") +
              G->getName().str() + "'";
     if (const auto *A = dyn_cast<Argument>(Base))
       return "stored through parameter " + parameterName(*A);
     if (const auto *CB = dyn_cast<CallBase>(Base))
       if (const Function *Callee = CB->getCalledFunction())
-        return "stored in memory returned by '" +
-               demangle(Callee->getName()) + "'";
+        return "stored in memory returned by '" + demangle(Callee->getName()) +
+               "'";
     return "stored to memory the analysis cannot follow";
   }
 
@@ -515,10 +518,10 @@ private:
                "passed to " + Who +
                    (Known ? ", which lets it escape" : ", which may keep it"));
       if (E.ContentsEscape)
-        escapeContents(A, CB,
-                       "reachable from an argument of " + Who +
-                           (Known ? ", which lets it escape"
-                                  : ", which may keep it"));
+        escapeContents(
+            A, CB,
+            "reachable from an argument of " + Who +
+                (Known ? ", which lets it escape" : ", which may keep it"));
       if (E.ContentsWritten || E.Reshuffled || E.ReshuffledTop || E.SelfStored)
         graphWritten(A, E, CB, Who);
       if (E.Returned)
@@ -598,8 +601,8 @@ private:
         continue;
       const PointsTo Held = Nodes[N].Contents;
       for (unsigned M : Held.Nodes.set_bits())
-        escapeNode(M, {nullptr, "stored in an object that escapes",
-                       Nodes[N].Def});
+        escapeNode(M,
+                   {nullptr, "stored in an object that escapes", Nodes[N].Def});
     }
   }
 
@@ -683,9 +686,10 @@ SourceVariable sourceVariable(const AllocaInst &AI) {
           SI && SI->getPointerOperand() == &AI && SI->getDebugLoc() &&
           SI->getDebugLoc().getLine() == Var->getLine())
         return SourceVariable{Var, SI->getDebugLoc()};
-    return SourceVariable{
-        Var, DILocation::get(Var->getContext(), Var->getLine(), 0,
-                             Var->getScope(), DL ? DL.getInlinedAt() : nullptr)};
+    return SourceVariable{Var,
+                          DILocation::get(Var->getContext(), Var->getLine(), 0,
+                                          Var->getScope(),
+                                          DL ? DL.getInlinedAt() : nullptr)};
   };
   auto *Mutable = const_cast<AllocaInst *>(&AI);
   for (DbgVariableRecord *DVR : findDVRDeclares(Mutable))

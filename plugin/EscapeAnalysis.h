@@ -1,4 +1,5 @@
-//===- EscapeAnalysis.h - Which locals' addresses leave the stack -*- C++ -*-===//
+//===- EscapeAnalysis.h - Which locals' addresses leave the stack -*- C++
+//-*-===//
 //
 // For every local (alloca) and every heap allocation of a function, decides
 // whether its address can be stored anywhere other than the same goroutine's
@@ -37,7 +38,7 @@ SourceVariable sourceVariable(const llvm::AllocaInst &AI);
 struct EscapeReason {
   const llvm::Instruction *At = nullptr; // where (may be null)
   std::string Why;                       // "stored to global 'g'", ...
-  const llvm::Value *Via = nullptr; // the escaping object it is stored in
+  const llvm::Value *Via = nullptr;      // the escaping object it is stored in
 };
 
 // An object of a function: an alloca or a heap allocation call.
@@ -56,9 +57,9 @@ struct ParamSummary {
   bool Captures = false;        // the pointer itself may be kept
   bool ContentsEscape = false;  // pointers read through it may be kept
   bool ContentsWritten = false; // other pointers may be stored in its graph
-  bool Reshuffled = false;    // pointers of its graph may move within it
-  bool ReshuffledTop = false; // ... into the object it points to (c->at++)
-  bool SelfStored = false;    // the pointer itself may be stored in its graph
+  bool Reshuffled = false;      // pointers of its graph may move within it
+  bool ReshuffledTop = false;   // ... into the object it points to (c->at++)
+  bool SelfStored = false;      // the pointer itself may be stored in its graph
   bool Returned = false;        // it may be returned
   bool ReturnsContents = false; // a pointer read through it may be returned
   bool operator==(const ParamSummary &) const = default;

@@ -136,8 +136,8 @@ PreservedAnalyses GoroutineEscapePass::run(Module &M,
       const DiagnosticLocation &L = R.getLocation();
       std::string Key = R.getRemarkName().str() + "\n" + R.getMsg() + "\n";
       if (L.isValid())
-        Key += L.getRelativePath().str() + ":" + std::to_string(L.getLine()) + ":" +
-               std::to_string(L.getColumn());
+        Key += L.getRelativePath().str() + ":" + std::to_string(L.getLine()) +
+               ":" + std::to_string(L.getColumn());
       else
         Key += F.getName().str();
       if (Said.insert(std::move(Key)).second)
@@ -154,7 +154,8 @@ PreservedAnalyses GoroutineEscapePass::run(Module &M,
       const std::string What = EscapeAnalysis::describe(O.Def);
       if (O.Escapes && Options.EscapeVerbose)
         Emit([&] {
-          return passed("Explanation", O.Def, F) << What << " escapes to heap: " << explain(O, ByDef);
+          return passed("Explanation", O.Def, F)
+                 << What << " escapes to heap: " << explain(O, ByDef);
         });
       if (const auto *AI = dyn_cast<AllocaInst>(O.Def)) {
         if (!O.Escapes) {
@@ -165,7 +166,8 @@ PreservedAnalyses GoroutineEscapePass::run(Module &M,
             });
         } else if (!canMoveToSideStack(*AI)) {
           Emit([&] {
-            return missed("StaysOnStack", AI, F) << What
+            return missed("StaysOnStack", AI, F)
+                   << What
                    << " escapes but stays on the stack: it is a va_list, which "
                       "points into the stack by design";
           });
@@ -180,24 +182,27 @@ PreservedAnalyses GoroutineEscapePass::run(Module &M,
       // A heap allocation.
       if (O.Escapes) {
         Emit([&] {
-          return passed("EscapesToHeap", O.Def, F) << What << " escapes to heap";
+          return passed("EscapesToHeap", O.Def, F)
+                 << What << " escapes to heap";
         });
         continue;
       }
       const auto &Alloc = *cast<CallBase>(O.Def);
-      std::string Why = whyStaysOnHeap(Alloc, O.Frees, GetTLI(F),
-                                       FAM.getResult<LoopAnalysis>(F),
-                                       FAM.getResult<PostDominatorTreeAnalysis>(F));
+      std::string Why = whyStaysOnHeap(
+          Alloc, O.Frees, GetTLI(F), FAM.getResult<LoopAnalysis>(F),
+          FAM.getResult<PostDominatorTreeAnalysis>(F));
       if (Why.empty() && !Options.HeapToStack)
         Why = "heap-to-stack is disabled";
       if (Why.empty()) {
         Promote.push_back(&O);
         Emit([&] {
-          return passed("DoesNotEscape", O.Def, F) << What << " does not escape";
+          return passed("DoesNotEscape", O.Def, F)
+                 << What << " does not escape";
         });
       } else {
         Emit([&] {
-          return missed("StaysOnHeap", O.Def, F) << What << " does not escape, but stays on the heap: " << Why;
+          return missed("StaysOnHeap", O.Def, F)
+                 << What << " does not escape, but stays on the heap: " << Why;
         });
       }
     }

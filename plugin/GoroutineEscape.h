@@ -1,4 +1,5 @@
-//===- GoroutineEscape.h - Escape analysis and what follows from it -*- C++ -*-===//
+//===- GoroutineEscape.h - Escape analysis and what follows from it -*- C++
+//-*-===//
 //
 // Runs EscapeAnalysis over the module, reports each decision as an
 // optimization remark in Go's words (pass name goroutine-escape), turns heap
@@ -18,7 +19,8 @@ namespace goroutine {
 class GoroutineEscapePass : public llvm::PassInfoMixin<GoroutineEscapePass> {
 public:
   explicit GoroutineEscapePass(PluginOptions Options) : Options(Options) {}
-  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &MAM);
+  llvm::PreservedAnalyses run(llvm::Module &M,
+                              llvm::ModuleAnalysisManager &MAM);
 
 private:
   PluginOptions Options;

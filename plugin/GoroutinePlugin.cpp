@@ -129,9 +129,10 @@ private:
         !CG.OptRecordFile.empty() || Options.EscapeVerbose;
     if (!Wanted || CG.getDebugInfo() >= llvm::codegenoptions::LimitedDebugInfo)
       return;
-    Options.Added = CG.getDebugInfo() >= llvm::codegenoptions::DebugLineTablesOnly
-                        ? PluginOptions::AddedDebugInfo::KeepLineTables
-                        : PluginOptions::AddedDebugInfo::StripAll;
+    Options.Added =
+        CG.getDebugInfo() >= llvm::codegenoptions::DebugLineTablesOnly
+            ? PluginOptions::AddedDebugInfo::KeepLineTables
+            : PluginOptions::AddedDebugInfo::StripAll;
     CG.setDebugInfo(llvm::codegenoptions::LimitedDebugInfo);
   }
 

@@ -53,7 +53,8 @@ void eraseCall(CallBase &CB) {
 
 } // namespace
 
-std::string whyStaysOnHeap(const CallBase &Alloc, ArrayRef<const CallBase *> Frees,
+std::string whyStaysOnHeap(const CallBase &Alloc,
+                           ArrayRef<const CallBase *> Frees,
                            const TargetLibraryInfo &TLI, const LoopInfo &LI,
                            const PostDominatorTree &PDT) {
   const std::optional<APInt> Size = getAllocSize(&Alloc, &TLI);
@@ -75,9 +76,9 @@ void moveToStack(CallBase &Alloc, ArrayRef<const CallBase *> Frees,
   const uint64_t Size = getAllocSize(&Alloc, &TLI)->getZExtValue();
   Type *I8 = Type::getInt8Ty(F.getContext());
   IRBuilder<> EB(&*F.getEntryBlock().getFirstInsertionPt());
-  AllocaInst *Slot =
-      EB.CreateAlloca(ArrayType::get(I8, std::max<uint64_t>(Size, 1)), nullptr,
-                      Alloc.getName().empty() ? "heap.on.stack" : Alloc.getName());
+  AllocaInst *Slot = EB.CreateAlloca(
+      ArrayType::get(I8, std::max<uint64_t>(Size, 1)), nullptr,
+      Alloc.getName().empty() ? "heap.on.stack" : Alloc.getName());
   Slot->setAlignment(Align(allocationAlign(Alloc, TLI)));
 
   IRBuilder<> B(&Alloc);

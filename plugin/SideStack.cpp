@@ -91,16 +91,16 @@ std::pair<Value *, Value *> emitAllocation(const Runtime &RT,
                                            Value *Bytes, uint64_t Align,
                                            Value *SP, Value *Limit) {
   IRBuilder<> B(InsertBefore);
-  Value *Fits = B.CreateICmpUGE(B.CreateSub(SP, Limit),
-                                B.CreateAdd(Bytes, B.getInt64(Align - 1)),
-                                "side.fits");
+  Value *Fits =
+      B.CreateICmpUGE(B.CreateSub(SP, Limit),
+                      B.CreateAdd(Bytes, B.getInt64(Align - 1)), "side.fits");
   Instruction *FastTerm = nullptr, *SlowTerm = nullptr;
   MDNode *Likely = MDBuilder(B.getContext()).createLikelyBranchWeights();
   SplitBlockAndInsertIfThenElse(Fits, InsertBefore, &FastTerm, &SlowTerm,
                                 Likely);
   B.SetInsertPoint(FastTerm);
-  Value *FastBase =
-      B.CreateAnd(B.CreateSub(SP, Bytes), B.getInt64(~(Align - 1)), "side.base");
+  Value *FastBase = B.CreateAnd(B.CreateSub(SP, Bytes),
+                                B.getInt64(~(Align - 1)), "side.base");
   RT.store(B, RT.SP, FastBase);
   B.SetInsertPoint(SlowTerm);
   Value *SlowBase = B.CreateCall(RT.Alloc, {Bytes, B.getInt64(Align)});
@@ -165,8 +165,7 @@ bool moveToSideStack(Function &F, ArrayRef<AllocaInst *> Escaping) {
           Restores.push_back(&I);
       } else if (returnsTwice(I)) {
         Restores.push_back(&I);
-      }
-      else if (auto *RI = dyn_cast<ReturnInst>(&I))
+      } else if (auto *RI = dyn_cast<ReturnInst>(&I))
         Returns.push_back(RI);
     }
   if (Escaping.empty() && Restores.empty())
@@ -208,14 +207,14 @@ bool moveToSideStack(Function &F, ArrayRef<AllocaInst *> Escaping) {
   Value *CallerLimit = RT.load(B, RT.Limit, "side.caller.limit");
   Value *Top = CallerSP, *TopLimit = CallerLimit;
   if (FrameSize > 0) {
-    std::tie(Top, TopLimit) = emitAllocation(
-        RT, AfterAllocas, B.getInt64(FrameSize), FrameAlign, CallerSP,
-        CallerLimit);
+    std::tie(Top, TopLimit) =
+        emitAllocation(RT, AfterAllocas, B.getInt64(FrameSize), FrameAlign,
+                       CallerSP, CallerLimit);
     B.SetInsertPoint(AfterAllocas);
     Value *Base = B.CreateIntToPtr(Top, B.getPtrTy(), "side.frame.ptr");
     for (auto [AI, Offset] : zip(Static, Offsets)) {
-      Value *Slot = B.CreateInBoundsGEP(B.getInt8Ty(), Base,
-                                        B.getInt64(Offset), AI->getName());
+      Value *Slot = B.CreateInBoundsGEP(B.getInt8Ty(), Base, B.getInt64(Offset),
+                                        AI->getName());
       AI->replaceAllUsesWith(Slot);
       AI->eraseFromParent();
       ++NumMoved;

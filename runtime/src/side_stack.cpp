@@ -140,7 +140,8 @@ void side_stack_switch(SideStack *prev, SideStack *next) {
 // stack for the allocation).
 extern "C" uintptr_t __goroutine_side_alloc(size_t size, size_t align) {
   uintptr_t base = 0;
-  go::runtime::on_system_stack(
-      [&] { base = go::runtime::next_chunk(size, std::max<size_t>(align, 1)); });
+  go::runtime::on_system_stack([&] {
+    base = go::runtime::next_chunk(size, std::max<size_t>(align, 1));
+  });
   return base;
 }
