@@ -82,33 +82,50 @@ uintptr_t usable_hi(SideChunk *c) {
   return reinterpret_cast<uintptr_t>(c) + c->size;
 }
 
-// Moves the calling code's side stack to the chunk after the current one,
-// with room for size bytes aligned to align, and returns their address.
-uintptr_t next_chunk(size_t size, size_t align) {
-  SideStack &owner = current_owner();
+// The chunk after the current one, where the calling code's side stack
+// continues, and the link that points to it.
+SideChunk **next_link() {
   SideChunk *current =
       __goroutine_side_limit != 0
           ? reinterpret_cast<SideChunk *>(__goroutine_side_limit) - 1
           : nullptr;
-  SideChunk *next = current != nullptr ? current->next : owner.first;
-  const size_t need = sizeof(SideChunk) + size + align;
-  if (next == nullptr || next->size < need) {
-    free_chain(next); // too small: replace it and what follows
-    size_t bytes = current != nullptr ? current->size * 2 : kFirstChunkSize;
-    while (bytes < need)
-      bytes *= 2;
-    next = static_cast<SideChunk *>(std::aligned_alloc(16, bytes));
-    if (next == nullptr)
-      fatal("out of memory allocating a %zu-byte side stack chunk", bytes);
-    next->next = nullptr;
-    next->size = bytes;
-    counters.side_stack_sys.fetch_add(bytes, std::memory_order_relaxed);
-    (current != nullptr ? current->next : owner.first) = next;
-  }
+  return current != nullptr ? &current->next : &current_owner().first;
+}
+
+// Moves the calling code's side stack to `next`, with room for size bytes
+// aligned to align, and returns their address.
+uintptr_t enter_chunk(SideChunk *next, size_t size, size_t align) {
   const uintptr_t base = (usable_hi(next) - size) & ~(uintptr_t{align} - 1);
   __goroutine_side_limit = usable_lo(next);
   __goroutine_side_sp = base;
   return base;
+}
+
+bool fits(const SideChunk *c, size_t size, size_t align) {
+  return c != nullptr && c->size >= sizeof(SideChunk) + size + align;
+}
+
+// Replaces the chunks after the current one (too small) with one that has
+// room for size bytes aligned to align. Calls malloc: on the system stack.
+SideChunk *grow_chain(size_t size, size_t align) {
+  SideChunk **link = next_link();
+  const size_t previous =
+      link == &current_owner().first
+          ? 0
+          : (reinterpret_cast<SideChunk *>(__goroutine_side_limit) - 1)->size;
+  free_chain(*link);
+  const size_t need = sizeof(SideChunk) + size + align;
+  size_t bytes = previous != 0 ? previous * 2 : kFirstChunkSize;
+  while (bytes < need)
+    bytes *= 2;
+  auto *c = static_cast<SideChunk *>(std::aligned_alloc(16, bytes));
+  if (c == nullptr)
+    fatal("out of memory allocating a %zu-byte side stack chunk", bytes);
+  c->next = nullptr;
+  c->size = bytes;
+  counters.side_stack_sys.fetch_add(bytes, std::memory_order_relaxed);
+  *link = c;
+  return c;
 }
 
 } // namespace
@@ -136,12 +153,16 @@ void side_stack_switch(SideStack *prev, SideStack *next) {
 } // namespace go::runtime
 
 // Called by plugin-generated code when a side frame does not fit in the
-// current chunk (on the goroutine's stack, hence the switch to the system
-// stack for the allocation).
+// current chunk, on the goroutine's stack (hence the switch to the system
+// stack for malloc).
 extern "C" uintptr_t __goroutine_side_alloc(size_t size, size_t align) {
-  uintptr_t base = 0;
-  go::runtime::on_system_stack([&] {
-    base = go::runtime::next_chunk(size, std::max<size_t>(align, 1));
-  });
-  return base;
+  using namespace go::runtime;
+  align = std::max<size_t>(align, 1);
+  // Usually the next chunk is there already (the side stack emptied and
+  // filled again): a few instructions, no stack to speak of.
+  if (SideChunk *next = *next_link(); fits(next, size, align))
+    return enter_chunk(next, size, align);
+  SideChunk *grown = nullptr;
+  on_system_stack([&] { grown = grow_chain(size, align); });
+  return enter_chunk(grown, size, align);
 }
