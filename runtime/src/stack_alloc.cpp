@@ -127,15 +127,8 @@ public:
   // A stack of class k ending at top offset h, from the cache or new.
   uintptr_t take_at(int k, uint32_t h) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_[k].find(h);
-    if (it != cache_[k].end()) {
-      const uintptr_t lo = it->second.back();
-      it->second.pop_back();
-      if (it->second.empty())
-        cache_[k].erase(it);
-      cached_bytes_[k] -= class_size(k);
-      return lo;
-    }
+    if (auto it = cache_[k].find(h); it != cache_[k].end())
+      return pop_cached(k, it);
     return place(k, h);
   }
 
@@ -143,15 +136,8 @@ public:
   // appended to spare (up to the span's worth).
   uintptr_t take_any(int k, std::vector<uintptr_t> *spare) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!cache_[k].empty()) {
-      auto it = cache_[k].begin();
-      const uintptr_t lo = it->second.back();
-      it->second.pop_back();
-      if (it->second.empty())
-        cache_[k].erase(it);
-      cached_bytes_[k] -= class_size(k);
-      return lo;
-    }
+    if (!cache_[k].empty())
+      return pop_cached(k, cache_[k].begin());
     return new_span(k, spare);
   }
 
@@ -168,6 +154,18 @@ public:
   }
 
 private:
+  using Cache = std::unordered_map<uint32_t, std::vector<uintptr_t>>;
+
+  // Takes the newest cached stack of class k in the list at `it`.
+  uintptr_t pop_cached(int k, Cache::iterator it) {
+    const uintptr_t lo = it->second.back();
+    it->second.pop_back();
+    if (it->second.empty())
+      cache_[k].erase(it);
+    cached_bytes_[k] -= class_size(k);
+    return lo;
+  }
+
   Band &new_band() {
     // Over-map by a band to find a 4 GiB-aligned one, then trim.
     const int prot = settings.guardpages ? PROT_NONE : PROT_READ | PROT_WRITE;
@@ -261,7 +259,7 @@ private:
 
   std::mutex mu_;
   std::vector<Band *> bands_;
-  std::unordered_map<uint32_t, std::vector<uintptr_t>> cache_[kNumClasses];
+  Cache cache_[kNumClasses]; // free stacks by class, then top offset
   size_t cached_bytes_[kNumClasses] = {};
 };
 
