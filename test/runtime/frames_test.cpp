@@ -134,37 +134,30 @@ TEST_CASE("alloca in a loop", "[frames]") {
 struct alignas(256) Aligned {
   char bytes[300];
 };
-
-__attribute__((noinline)) uint64_t use_aligned(int depth) {
-  Aligned a;
-  std::memset(a.bytes, depth, sizeof a.bytes);
-  test::keep(a.bytes);
-  uint64_t s = reinterpret_cast<uintptr_t>(&a) % 256 == 0 ? 1000 : 0;
-  if (depth > 0)
-    s += use_aligned(depth - 1);
-  return s + static_cast<uint64_t>(a.bytes[299]);
-}
-
 struct alignas(4096) PageAligned {
   char bytes[100];
 };
 
-__attribute__((noinline)) uint64_t use_page_aligned(int depth) {
-  PageAligned a;
+// Recurses with an over-aligned T in every frame: 1000 per frame where it is
+// aligned, 1 more where it still is after the callees moved the stack
+// (moves shift addresses by multiples of 4 GiB).
+template <class T> __attribute__((noinline)) uint64_t use_aligned(int depth) {
+  T a;
   std::memset(a.bytes, depth, sizeof a.bytes);
   test::keep(a.bytes);
-  uint64_t s = reinterpret_cast<uintptr_t>(&a) % 4096 == 0 ? 1000 : 0;
+  auto aligned = [&a] {
+    return reinterpret_cast<uintptr_t>(&a) % alignof(T) == 0;
+  };
+  uint64_t s = aligned() ? 1000 : 0;
   if (depth > 0)
-    s += use_page_aligned(depth - 1);
-  // Still aligned after the callees moved the stack (moves shift addresses
-  // by multiples of 4 GiB).
-  s += reinterpret_cast<uintptr_t>(&a) % 4096 == 0 ? 1 : 0;
-  return s + static_cast<uint64_t>(a.bytes[99]);
+    s += use_aligned<T>(depth - 1);
+  s += aligned() ? 1 : 0;
+  return s + static_cast<uint64_t>(a.bytes[sizeof a.bytes - 1]);
 }
 
 TEST_CASE("over-aligned locals keep their alignment", "[frames]") {
-  check_at_every_depth(10, [] { return use_aligned(200); });
-  check_at_every_depth(3, [] { return use_page_aligned(50); });
+  check_at_every_depth(10, [] { return use_aligned<Aligned>(200); });
+  check_at_every_depth(3, [] { return use_aligned<PageAligned>(50); });
 }
 
 } // namespace
