@@ -365,6 +365,21 @@ __attribute__((noinline)) uintptr_t side_stack_probe() {
   return unregister_local(&probe) ? where : 0;
 }
 
+// What a protected call's own handler record says after it caught `status`
+// with message msg, raised by longjmp (jump) or a throw; outer_status is what
+// the enclosing record said then (-2: there was none).
+void check_record(const CallResult &res, int status, bool jump, const char *msg,
+                  int outer_status) {
+  CHECK(res.is_own);
+  CHECK(res.prev_ok);
+  CHECK(res.status == status);
+  CHECK(res.caught == (jump ? -1 : status)); // -1: no exception
+  CHECK(res.msg == msg);
+  CHECK(res.own_status == status);
+  CHECK(res.own_msg == msg);
+  CHECK(res.outer_status == outer_status);
+}
+
 // One protected call whose body moves the stack and raises at the bottom,
 // by throwing or by longjmp; checks what the handler record says afterwards.
 void check_single_handler(bool jump) {
@@ -378,15 +393,7 @@ void check_single_handler(bool jump) {
     delete L;
     return out;
   });
-  const CallResult &res = std::get<0>(r);
-  CHECK(res.is_own);
-  CHECK(res.prev_ok);
-  CHECK(res.status == 3);
-  CHECK(res.caught == (jump ? -1 : 3)); // -1: no exception
-  CHECK(res.msg == kDeepMsg);
-  CHECK(res.own_status == 3);
-  CHECK(res.own_msg == kDeepMsg);
-  CHECK(res.outer_status == -2); // no enclosing handler
+  check_record(std::get<0>(r), 3, jump, kDeepMsg, /*outer_status=*/-2);
   CHECK(std::get<1>(r) == 3);
   CHECK(std::get<2>(r) == 1);
   CHECK(std::get<3>(r) >= 32 * 1024); // fail_deep grew the stack
@@ -444,25 +451,11 @@ TEST_CASE("nested error handlers in a heap State raised by exceptions and "
         CAPTURE(round);
         // The inner record caught the first error; the outer one was still
         // untouched then.
-        const CallResult &in = r.inner[round];
-        CHECK(in.is_own);
-        CHECK(in.prev_ok);
-        CHECK(in.status == 3);
-        CHECK(in.caught == (inner_jump ? -1 : 3));
-        CHECK(in.msg == kDeepMsg);
-        CHECK(in.own_status == 3);
-        CHECK(in.own_msg == kDeepMsg);
-        CHECK(in.outer_status == 0);
+        check_record(r.inner[round], 3, inner_jump, kDeepMsg,
+                     /*outer_status=*/0);
         // The outer record caught the second.
-        const CallResult &out = r.outer[round];
-        CHECK(out.is_own);
-        CHECK(out.prev_ok);
-        CHECK(out.status == 13);
-        CHECK(out.caught == (outer_jump ? -1 : 13));
-        CHECK(out.msg == kRethrownMsg);
-        CHECK(out.own_status == 13);
-        CHECK(out.own_msg == kRethrownMsg);
-        CHECK(out.outer_status == -2);
+        check_record(r.outer[round], 13, outer_jump, kRethrownMsg,
+                     /*outer_status=*/-2);
         CHECK(r.status[round] == 13);
       }
       CHECK(r.raised == 2 * kRounds);
