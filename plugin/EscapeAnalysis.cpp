@@ -266,19 +266,24 @@ private:
     Changed |= It->second.merge(S);
   }
 
-  void escapeNode(unsigned N, EscapeReason R) {
+  // Why an object escapes, in words, made only when it first does (the
+  // fixpoint visits every instruction many times).
+  using Why = function_ref<std::string()>;
+
+  void escapeNode(unsigned N, const Instruction *At, Why Reason,
+                  const Value *Via = nullptr) {
     Node &Obj = Nodes[N];
     if (Obj.Escaped)
       return;
     Obj.Escaped = true;
-    Obj.Reason = std::move(R);
+    Obj.Reason = {At, Reason(), Via};
     Obj.Contents.Unknown = true; // others may now write into it
     Changed = true;
   }
 
-  void escape(const PointsTo &S, const Instruction *At, const Twine &Why) {
+  void escape(const PointsTo &S, const Instruction *At, Why Reason) {
     for (unsigned N : S.Nodes.set_bits())
-      escapeNode(N, {At, Why.str(), nullptr});
+      escapeNode(N, At, Reason);
   }
 
   // What pointers read through objects S may point into.
@@ -325,7 +330,7 @@ private:
       }
     }
     if (Addr.Unknown)
-      escape(V, &I, describeTarget(AddrValue));
+      escape(V, &I, [&] { return describeTarget(AddrValue); });
   }
 
   static void note(BitVector &Flags, unsigned ParamNo, bool &Changed) {
@@ -345,7 +350,7 @@ private:
                              Obj.ParamNo == ParamNo;
       if (!SameGraph) {
         note(ContentsWritten, ParamNo, Changed);
-        escapeNode(N, {&I, describeTarget(AddrValue), nullptr});
+        escapeNode(N, &I, [&] { return describeTarget(AddrValue); });
       } else if (Obj.Kind == NodeKind::Param) {
         note(SelfStored, ParamNo, Changed);
       } else if (Target.Kind == NodeKind::Param) {
@@ -359,26 +364,22 @@ private:
   void returned(const PointsTo &V, const Instruction &I) {
     for (unsigned N : V.Nodes.set_bits()) {
       const Node &Obj = Nodes[N];
-      if (Obj.Kind == NodeKind::Param) {
-        Changed |= !Returned.test(Obj.ParamNo);
-        Returned.set(Obj.ParamNo);
-      } else if (Obj.Kind == NodeKind::ParamContents) {
-        Changed |= !ReturnsContents.test(Obj.ParamNo);
-        ReturnsContents.set(Obj.ParamNo);
-      } else {
-        escapeNode(N, {&I, "returned", nullptr});
-      }
+      if (Obj.Kind == NodeKind::Param)
+        note(Returned, Obj.ParamNo, Changed);
+      else if (Obj.Kind == NodeKind::ParamContents)
+        note(ReturnsContents, Obj.ParamNo, Changed);
+      else
+        escapeNode(N, &I, [] { return std::string("returned"); });
     }
   }
 
   // The objects pointers read through S point into escape.
-  void escapeContents(const PointsTo &S, const Instruction &I,
-                      const Twine &Why) {
+  void escapeContents(const PointsTo &S, const Instruction &I, Why Reason) {
     for (unsigned N : S.Nodes.set_bits()) {
       if (Nodes[N].Kind == NodeKind::Param)
-        escapeNode(N + 1, {&I, Why.str(), nullptr});
+        escapeNode(N + 1, &I, Reason);
       else
-        escape(Nodes[N].Contents, &I, Why);
+        escape(Nodes[N].Contents, &I, Reason);
     }
   }
 
@@ -389,7 +390,7 @@ private:
   // reaches memory outside this function, what moves may land there: it
   // escapes.
   void graphWritten(const PointsTo &S, const ParamSummary &E,
-                    const Instruction &I, const Twine &Who) {
+                    const Instruction &I, Why Who) {
     BitVector Reach = S.Nodes;
     BitVector Held(Nodes.size()); // the pointers stored in the graph
     bool OutsideTop = S.Unknown;  // S itself is outside memory
@@ -437,12 +438,10 @@ private:
                          (E.Reshuffled && Held.test(N) && Outside) ||
                          (E.ReshuffledTop && Held.test(N) && OutsideTop);
       if (Lands)
-        escapeNode(N, {&I,
-                       ("reachable from an argument of " + Who +
-                        ", which may store it in memory outside this "
-                        "function")
-                           .str(),
-                       nullptr});
+        escapeNode(N, &I, [&] {
+          return "reachable from an argument of " + Who() +
+                 ", which may store it in memory outside this function";
+        });
     }
   }
 
@@ -485,14 +484,18 @@ private:
     }
     if (const Value *Old = getReallocatedOperand(&CB)) {
       // The memory is handed over: what it holds ends up in the new block.
-      escape(get(Old), &CB, "passed to realloc");
-      escapeContents(get(Old), CB, "passed to realloc");
+      auto Reason = [] { return std::string("passed to realloc"); };
+      escape(get(Old), &CB, Reason);
+      escapeContents(get(Old), CB, Reason);
       set(&CB, unknown());
       return;
     }
     if (getFreedOperand(&CB, &TLI) != nullptr)
       return; // free(p) and delete p do not keep p
-    std::string Name = Callee != nullptr ? demangle(Callee->getName()) : "";
+    auto Who = [Callee] {
+      return Callee == nullptr ? std::string("an indirect call")
+                               : "'" + demangle(Callee->getName()) + "'";
+    };
     PointsTo Result = unknown();
     for (unsigned I = 0; I < CB.arg_size(); ++I) {
       const PointsTo A = get(CB.getArgOperand(I));
@@ -505,23 +508,21 @@ private:
                 .trim()
                 .empty())
           continue;
-        escape(A, &CB, "passed to inline assembly");
-        escapeContents(A, CB, "passed to inline assembly");
+        auto Reason = [] { return std::string("passed to inline assembly"); };
+        escape(A, &CB, Reason);
+        escapeContents(A, CB, Reason);
         continue;
       }
       const ParamSummary E = effectOf(CB, Callee, I);
-      const bool Known = Callee != nullptr && Summaries(Callee) != nullptr;
-      const std::string Who =
-          Callee == nullptr ? "an indirect call" : "'" + Name + "'";
+      const char *Keeps = Callee != nullptr && Summaries(Callee) != nullptr
+                              ? ", which lets it escape"
+                              : ", which may keep it";
       if (E.Captures)
-        escape(A, &CB,
-               "passed to " + Who +
-                   (Known ? ", which lets it escape" : ", which may keep it"));
+        escape(A, &CB, [&] { return "passed to " + Who() + Keeps; });
       if (E.ContentsEscape)
-        escapeContents(
-            A, CB,
-            "reachable from an argument of " + Who +
-                (Known ? ", which lets it escape" : ", which may keep it"));
+        escapeContents(A, CB, [&] {
+          return "reachable from an argument of " + Who() + Keeps;
+        });
       if (E.ContentsWritten || E.Reshuffled || E.ReshuffledTop || E.SelfStored)
         graphWritten(A, E, CB, Who);
       if (E.Returned)
@@ -601,8 +602,10 @@ private:
         continue;
       const PointsTo Held = Nodes[N].Contents;
       for (unsigned M : Held.Nodes.set_bits())
-        escapeNode(M,
-                   {nullptr, "stored in an object that escapes", Nodes[N].Def});
+        escapeNode(
+            M, nullptr,
+            [] { return std::string("stored in an object that escapes"); },
+            Nodes[N].Def);
     }
   }
 

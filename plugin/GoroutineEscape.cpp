@@ -144,37 +144,39 @@ PreservedAnalyses GoroutineEscapePass::run(Module &M,
         ORE.emit(R);
     };
     const std::vector<EscapeObject> &Objects = EA.objects(F);
-    DenseMap<const Value *, const EscapeObject *> ByDef;
-    for (const EscapeObject &O : Objects)
-      ByDef[O.Def] = &O;
+    DenseMap<const Value *, const EscapeObject *> ByDef; // for explain()
+    if (Options.EscapeVerbose)
+      for (const EscapeObject &O : Objects)
+        ByDef[O.Def] = &O;
 
     SmallVector<AllocaInst *, 8> Escaping;
     SmallVector<const EscapeObject *, 4> Promote;
     for (const EscapeObject &O : Objects) {
-      const std::string What = EscapeAnalysis::describe(O.Def);
+      // Remark text is made only when remarks are on (Emit).
+      auto What = [&O] { return EscapeAnalysis::describe(O.Def); };
       if (O.Escapes && Options.EscapeVerbose)
         Emit([&] {
           return passed("Explanation", O.Def, F)
-                 << What << " escapes to heap: " << explain(O, ByDef);
+                 << What() << " escapes to heap: " << explain(O, ByDef);
         });
       if (const auto *AI = dyn_cast<AllocaInst>(O.Def)) {
         if (!O.Escapes) {
-          if (isUserVariable(*AI))
+          if (ORE.allowExtraAnalysis(PassName) && isUserVariable(*AI))
             Emit([&] {
               return analysis("DoesNotEscape", AI, F)
-                     << What << " does not escape";
+                     << What() << " does not escape";
             });
         } else if (!canMoveToSideStack(*AI)) {
           Emit([&] {
             return missed("StaysOnStack", AI, F)
-                   << What
+                   << What()
                    << " escapes but stays on the stack: it is a va_list, which "
                       "points into the stack by design";
           });
         } else {
           Escaping.push_back(const_cast<AllocaInst *>(AI));
           Emit([&] {
-            return passed("MovedToHeap", AI, F) << "moved to heap: " << What;
+            return passed("MovedToHeap", AI, F) << "moved to heap: " << What();
           });
         }
         continue;
@@ -183,7 +185,7 @@ PreservedAnalyses GoroutineEscapePass::run(Module &M,
       if (O.Escapes) {
         Emit([&] {
           return passed("EscapesToHeap", O.Def, F)
-                 << What << " escapes to heap";
+                 << What() << " escapes to heap";
         });
         continue;
       }
@@ -197,22 +199,19 @@ PreservedAnalyses GoroutineEscapePass::run(Module &M,
         Promote.push_back(&O);
         Emit([&] {
           return passed("DoesNotEscape", O.Def, F)
-                 << What << " does not escape";
+                 << What() << " does not escape";
         });
       } else {
         Emit([&] {
           return missed("StaysOnHeap", O.Def, F)
-                 << What << " does not escape, but stays on the heap: " << Why;
+                 << What()
+                 << " does not escape, but stays on the heap: " << Why;
         });
       }
     }
 
-    bool FunctionChanged = false;
-    for (const EscapeObject *O : Promote) {
-      moveToStack(*const_cast<CallBase *>(cast<CallBase>(O->Def)), O->Frees,
-                  GetTLI(F));
-      FunctionChanged = true;
-    }
+    bool FunctionChanged = !Promote.empty();
+    moveToStack(Promote, GetTLI(F));
     if (!Options.MoveEscapingLocals)
       Escaping.clear();
     FunctionChanged |= moveToSideStack(F, Escaping);

@@ -70,8 +70,10 @@ std::string whyStaysOnHeap(const CallBase &Alloc,
   return Frees.empty() ? "it is not freed" : "it is not freed on every path";
 }
 
-void moveToStack(CallBase &Alloc, ArrayRef<const CallBase *> Frees,
-                 const TargetLibraryInfo &TLI) {
+namespace {
+
+void moveOneToStack(CallBase &Alloc, ArrayRef<const CallBase *> Frees,
+                    const TargetLibraryInfo &TLI) {
   Function &F = *Alloc.getFunction();
   const uint64_t Size = getAllocSize(&Alloc, &TLI)->getZExtValue();
   Type *I8 = Type::getInt8Ty(F.getContext());
@@ -93,12 +95,26 @@ void moveToStack(CallBase &Alloc, ArrayRef<const CallBase *> Frees,
   }
   Alloc.replaceAllUsesWith(Slot);
   eraseCall(Alloc);
+  ++NumPromoted;
+}
+
+} // namespace
+
+void moveToStack(ArrayRef<const EscapeObject *> Objects,
+                 const TargetLibraryInfo &TLI) {
+  if (Objects.empty())
+    return;
+  auto AllocOf = [](const EscapeObject *O) {
+    return const_cast<CallBase *>(cast<CallBase>(O->Def));
+  };
+  Function &F = *AllocOf(Objects.front())->getFunction();
+  for (const EscapeObject *O : Objects)
+    moveOneToStack(*AllocOf(O), O->Frees, TLI);
   // `tail` promises the callee does not touch this frame's allocas; calls
-  // that were given heap memory may now be given the slot.
+  // that were given heap memory may now be given a slot.
   for (Instruction &I : instructions(F))
     if (auto *CI = dyn_cast<CallInst>(&I); CI && CI->isTailCall())
       CI->setTailCall(false);
-  ++NumPromoted;
 }
 
 } // namespace goroutine

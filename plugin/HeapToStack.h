@@ -9,6 +9,8 @@
 #ifndef GOROUTINE_PLUGIN_HEAPTOSTACK_H
 #define GOROUTINE_PLUGIN_HEAPTOSTACK_H
 
+#include "EscapeAnalysis.h"
+
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/IR/InstrTypes.h"
 
@@ -33,10 +35,10 @@ std::string whyStaysOnHeap(const llvm::CallBase &Alloc,
                            const llvm::LoopInfo &LI,
                            const llvm::PostDominatorTree &PDT);
 
-// Replaces Alloc (for which whyStaysOnHeap returned "") with an alloca and
-// deletes Frees.
-void moveToStack(llvm::CallBase &Alloc,
-                 llvm::ArrayRef<const llvm::CallBase *> Frees,
+// Replaces the allocation of each of Objects, heap objects of one function
+// for which whyStaysOnHeap returned "", with an alloca, and deletes their
+// frees.
+void moveToStack(llvm::ArrayRef<const EscapeObject *> Objects,
                  const llvm::TargetLibraryInfo &TLI);
 
 } // namespace goroutine
