@@ -82,13 +82,17 @@ uintptr_t usable_hi(SideChunk *c) {
   return reinterpret_cast<uintptr_t>(c) + c->size;
 }
 
-// The chunk after the current one, where the calling code's side stack
-// continues, and the link that points to it.
+// The chunk the calling code's side stack is in (its header is right below
+// __goroutine_side_limit), or null before the first.
+SideChunk *current_chunk() {
+  return __goroutine_side_limit != 0
+             ? reinterpret_cast<SideChunk *>(__goroutine_side_limit) - 1
+             : nullptr;
+}
+
+// The link to the chunk after the current one, where the side stack goes on.
 SideChunk **next_link() {
-  SideChunk *current =
-      __goroutine_side_limit != 0
-          ? reinterpret_cast<SideChunk *>(__goroutine_side_limit) - 1
-          : nullptr;
+  SideChunk *current = current_chunk();
   return current != nullptr ? &current->next : &current_owner().first;
 }
 
@@ -109,10 +113,8 @@ bool fits(const SideChunk *c, size_t size, size_t align) {
 // room for size bytes aligned to align. Calls malloc: on the system stack.
 SideChunk *grow_chain(size_t size, size_t align) {
   SideChunk **link = next_link();
-  const size_t previous =
-      link == &current_owner().first
-          ? 0
-          : (reinterpret_cast<SideChunk *>(__goroutine_side_limit) - 1)->size;
+  const SideChunk *current = current_chunk();
+  const size_t previous = current != nullptr ? current->size : 0;
   free_chain(*link);
   const size_t need = sizeof(SideChunk) + size + align;
   size_t bytes = previous != 0 ? previous * 2 : kFirstChunkSize;
