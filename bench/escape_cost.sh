@@ -2,7 +2,7 @@
 # What the escape analysis does to real code (test/realworld's libraries):
 #  1. how many locals it moves to the side stack and how many heap
 #     allocations it turns into stack allocations, counted from the plugin's
-#     remarks (-Rpass=goroutine-escape) over every source file;
+#     remarks (-fsave-optimization-record) over every source file;
 #  2. the run time of upstream test programs built three ways, interleaved and
 #     pinned to one CPU: plain clang-19 (reference), the plugin (goroutine),
 #     and the plugin without its escape transformations (noescape). The
@@ -16,54 +16,30 @@ build=$(cd "${1:-$here/../build}" && pwd)
 runs=${2:-7}
 realworld=$here/../test/realworld/realworld.sh
 work=$build/realworld
-driver=$build/bin/goroutine-clang
 out=$build/bench/escape
 mkdir -p "$out"
 
-# 1. Remarks, per library: compile each source again with remarks on.
+# 1. Remarks, per library: the library built once more with
+# -fsave-optimization-record (realworld.sh's `remarks` variant), its objects'
+# YAML records counted.
 count_remarks() { # lib
-  local lib=$1 log=$out/$1.remarks
-  : >"$log"
-  # realworld.sh's flags; remarks need a compile of their own.
-  for f in $(sources_of "$lib"); do
-    $driver $(flags_of "$lib" "$f") -Rpass=goroutine-escape \
-      -Rpass-missed=goroutine-escape -c "$f" -o /dev/null 2>>"$log" || true
-  done
-  printf '%-10s %6d source files  %6d locals moved to the side stack  %5d heap allocations moved to the stack  %5d stay on the heap (not freed on every path, in a loop, ...)\n' \
-    "$lib" "$(sources_of "$lib" | wc -w)" \
-    "$(grep -c 'remark: moved to heap:' "$log" || true)" \
-    "$(grep -E 'remark: [a-z_ ]+\(.*\) does not escape \[' "$log" | grep -vc 'stays on the heap' || true)" \
-    "$(grep -c 'does not escape, but stays on the heap' "$log" || true)"
-}
-src_of() { echo "$work/src/$1/package"; }
-sources_of() {
-  case $1 in
-    oniguruma)
-      s=$(src_of oniguruma)/deps/onig
-      (cd "$s" && ls reg*.c st.c enc/*.c | grep -v mktable | sed "s|^|$s/|") ;;
-    libxml2)
-      s=$(src_of libxml2)/vendor/libxml2
-      # The library's objects in test/realworld/realworld.sh.
-      for f in buf c14n catalog chvalid debugXML dict DOCBparser encoding \
-               entities error globals hash HTMLparser HTMLtree legacy list \
-               nanoftp nanohttp parser parserInternals pattern relaxng SAX2 \
-               SAX schematron threads tree uri valid xinclude xlink xmlIO \
-               xmlmemory xmlmodule xmlreader xmlregexp xmlsave xmlschemas \
-               xmlschemastypes xmlstring xmlunicode xmlwriter xpath xpointer; do
-        echo "$s/$f.c"
-      done ;;
-  esac
-}
-flags_of() { # lib file
-  case $1 in
-    oniguruma) s=$(src_of oniguruma)/deps/onig; echo "-O2 -w -I$s -I$s/enc" ;;
-    libxml2) p=$(src_of libxml2); s=$p/vendor/libxml2
-      echo "-O2 -w -D_REENTRANT -DHAVE_LIBPTHREAD -DHAVE_PTHREAD_H -DHAVE_UNISTD_H -DHAVE_RAND_R -I$p/vendor/libxml2.config -I$s/include -I$s" ;;
-  esac
+  local lib=$1 records
+  "$realworld" build-variant "$build" "$lib" remarks >/dev/null
+  records=$(ls "$work/$lib/remarks/obj"/*.opt.yaml)
+  # A record: "--- !<Kind>", "Pass: <pass>", "Name: <name>", ...
+  cat $records | awk -v lib="$lib" -v files="$(echo "$records" | wc -l)" '
+    /^--- !/ { kind = substr($2, 2) }
+    /^Pass:/ { pass = $2 }
+    /^Name:/ && pass == "goroutine-escape" { n[kind "/" $2]++ }
+    END {
+      printf "%-10s %6d source files  %6d locals moved to the side stack  %5d heap allocations moved to the stack  %5d escape  %5d stay on the heap (in a loop, not freed on every path, ...)\n",
+        lib, files, n["Passed/MovedToHeap"], n["Passed/DoesNotEscape"],
+        n["Passed/EscapesToHeap"], n["Missed/StaysOnHeap"]
+    }'
 }
 
 if [ -z "${SKIP_REMARKS:-}" ]; then
-  echo "== escape decisions (-Rpass=goroutine-escape, -O2)"
+  echo "== escape decisions (the plugin's remarks, -O2)"
   for lib in oniguruma libxml2; do
     count_remarks "$lib"
   done

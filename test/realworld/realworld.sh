@@ -57,22 +57,24 @@ cc_objs() {
 link_test() {
   local variant=$1 out=$2 flags=$3 libs=$4
   shift 4
-  if [ "$variant" != reference ]; then
+  if [ "$variant" = reference ]; then
+    $(compiler "$variant") $flags "$@" $libs -o "$out"
+  else
     $(compiler "$variant") $flags -Dmain=goroutine_realworld_main "$@" \
       "$work/goroutine_main.o" $libs -o "$out"
-  else
-    clang-19 $flags "$@" $libs -o "$out"
   fi
 }
 
 # The variants: reference (plain clang-19), goroutine (the plugin), and, for
 # bench/escape_cost.sh only, noescape (the plugin without its escape
-# transformations: no side stack, no heap-to-stack).
+# transformations: no side stack, no heap-to-stack) and remarks (the plugin,
+# writing its remarks next to each object as <object>.opt.yaml).
 compiler() {
   case $1 in
     reference) echo clang-19 ;;
     goroutine) echo "$driver" ;;
     noescape) echo "$driver -fplugin-arg-goroutine-no-side-stack -fplugin-arg-goroutine-no-heap-to-stack" ;;
+    remarks) echo "$driver -fsave-optimization-record" ;;
   esac
 }
 
