@@ -81,6 +81,11 @@ struct Runtime {
   void store(IRBuilder<> &B, GlobalVariable *GV, Value *V) const {
     B.CreateStore(V, B.CreateThreadLocalAddress(GV));
   }
+  // Makes (SPValue, LimitValue) the current side stack.
+  void set(IRBuilder<> &B, Value *SPValue, Value *LimitValue) const {
+    store(B, SP, SPValue);
+    store(B, Limit, LimitValue);
+  }
 };
 
 // Emits the allocation of Bytes (a value) aligned to Align on the side stack
@@ -268,8 +273,7 @@ bool moveToSideStack(Function &F, ArrayRef<AllocaInst *> Escaping) {
         if (auto *Restore = dyn_cast<IntrinsicInst>(U);
             Restore && Restore->getIntrinsicID() == Intrinsic::stackrestore) {
           B.SetInsertPoint(Restore);
-          RT.store(B, RT.SP, SavedTop);
-          RT.store(B, RT.Limit, SavedLimit);
+          RT.set(B, SavedTop, SavedLimit);
           B.CreateStore(SavedTop, TopSlot);
           B.CreateStore(SavedLimit, LimitSlot);
         }
@@ -284,8 +288,7 @@ bool moveToSideStack(Function &F, ArrayRef<AllocaInst *> Escaping) {
     Value *T = TopSlot != nullptr ? B.CreateLoad(B.getInt64Ty(), TopSlot) : Top;
     Value *L = LimitSlot != nullptr ? B.CreateLoad(B.getInt64Ty(), LimitSlot)
                                     : TopLimit;
-    RT.store(B, RT.SP, T);
-    RT.store(B, RT.Limit, L);
+    RT.set(B, T, L);
   }
   if (!Restores.empty())
     ++NumRestoring;
@@ -297,8 +300,7 @@ bool moveToSideStack(Function &F, ArrayRef<AllocaInst *> Escaping) {
       if (CallInst *Tail = RI->getParent()->getTerminatingMustTailCall())
         At = Tail;
       B.SetInsertPoint(At);
-      RT.store(B, RT.SP, CallerSP);
-      RT.store(B, RT.Limit, CallerLimit);
+      RT.set(B, CallerSP, CallerLimit);
     }
   return true;
 }
