@@ -283,6 +283,10 @@ case $cmd in
     run_lib "$3" "$4"
     ;;
   build-variant) # <build-dir> <lib> <variant>
+    # From the library's folder: the remarks variant's link steps write
+    # <source>.opt.yaml files into the current directory.
+    mkdir -p "$work/$3"
+    cd "$work/$3"
     build_$3 "$4"
     ;;
   *)
