@@ -45,7 +45,7 @@ uint64_t allocationAlign(const CallBase &Alloc, const TargetLibraryInfo &TLI) {
 // Deletes a call or invoke, keeping the control flow of an invoke.
 void eraseCall(CallBase &CB) {
   if (auto *Invoke = dyn_cast<InvokeInst>(&CB)) {
-    BranchInst::Create(Invoke->getNormalDest(), Invoke->getIterator());
+    IRBuilder<>(Invoke).CreateBr(Invoke->getNormalDest());
     Invoke->getUnwindDest()->removePredecessor(Invoke->getParent());
   }
   CB.eraseFromParent();
@@ -75,7 +75,9 @@ namespace {
 void moveOneToStack(CallBase &Alloc, ArrayRef<const CallBase *> Frees,
                     const TargetLibraryInfo &TLI) {
   Function &F = *Alloc.getFunction();
-  const uint64_t Size = getAllocSize(&Alloc, &TLI)->getZExtValue();
+  const std::optional<APInt> AllocSize = getAllocSize(&Alloc, &TLI);
+  // NOLINTNEXTLINE(bugprone-unchecked-optional-access): whyStaysOnHeap checked
+  const uint64_t Size = AllocSize->getZExtValue();
   Type *I8 = Type::getInt8Ty(F.getContext());
   IRBuilder<> EB(&*F.getEntryBlock().getFirstInsertionPt());
   AllocaInst *Slot = EB.CreateAlloca(

@@ -25,7 +25,7 @@ class TargetLibraryInfo;
 namespace goroutine {
 
 // Largest allocation moved to the stack (Go's limit for implicit ones).
-inline constexpr uint64_t MaxHeapToStackBytes = 64 * 1024;
+inline constexpr uint64_t MaxHeapToStackBytes = uint64_t{64} * 1024;
 
 // Why Alloc, which does not escape and is freed by the calls Frees (and no
 // others), cannot become a stack allocation; empty if it can.

@@ -33,7 +33,7 @@ struct PluginOptions {
   bool EscapeVerbose = false;
   // The debug information the user asked for, when the plugin raised it to
   // name variables in remarks: StripAddedDebugInfoPass goes back to it.
-  enum class AddedDebugInfo { None, StripAll, KeepLineTables };
+  enum class AddedDebugInfo : uint8_t { None, StripAll, KeepLineTables };
   AddedDebugInfo Added = AddedDebugInfo::None;
 };
 

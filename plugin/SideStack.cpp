@@ -195,8 +195,9 @@ bool moveToSideStack(Function &F, ArrayRef<AllocaInst *> Escaping) {
   uint64_t FrameSize = 0, FrameAlign = MinAlign;
   SmallVector<uint64_t, 8> Offsets;
   for (AllocaInst *AI : Static) {
-    const uint64_t Size =
-        std::max<uint64_t>(AI->getAllocationSize(DL)->getFixedValue(), 1);
+    const std::optional<TypeSize> AllocSize = AI->getAllocationSize(DL);
+    // NOLINTNEXTLINE(bugprone-unchecked-optional-access): static allocas
+    const uint64_t Size = std::max<uint64_t>(AllocSize->getFixedValue(), 1);
     FrameSize = alignTo(FrameSize, AI->getAlign().value());
     Offsets.push_back(FrameSize);
     FrameSize += Size;
