@@ -11,6 +11,10 @@
 //                 once, with a message naming the problem
 //   stackmin=N    initial stack size in bytes (power of two, >= 1024)
 //   maxstack=N    maximum stack size in bytes (default 1 GiB)
+//   compactpark=N with N or more goroutines, a goroutine that parks using
+//                 little stack waits on a 512-byte stack (default 10000;
+//                 0: never)
+//   preemptms=N   sysmon preempts a goroutine after N ms (default 10)
 // Bad values are fatal errors that name the setting; unknown keys are
 // reported and ignored.
 #include <cerrno>
@@ -84,6 +88,12 @@ void apply_setting(const char *key, const char *value) {
             "least %zu",
             value, kStackMinAllowed);
     settings.stackmin = v;
+  } else if (std::strcmp(key, "compactpark") == 0) {
+    settings.compactpark = v;
+  } else if (std::strcmp(key, "preemptms") == 0) {
+    if (v == 0)
+      fatal("GOROUTINE_DEBUG: preemptms must be at least 1");
+    settings.preempt_ns = static_cast<int64_t>(v) * 1'000'000;
   } else if (std::strcmp(key, "maxstack") == 0) {
     if (v < kStackMinAllowed || v > kStackMaxAllowed)
       fatal("GOROUTINE_DEBUG: maxstack=%s must be between %zu and %zu", value,
@@ -151,6 +161,25 @@ void fatal(const char *fmt, ...) {
   // Formatting and unwinding need far more stack than a goroutine may have
   // left, so do both on the system stack.
   goroutine_systemstack([](void *arg) { fatal_on_system_stack(arg); }, &m);
+  __builtin_unreachable();
+}
+
+void panic_message(const char *msg) {
+  // Like fatal(), with Go's "panic: " and the goroutine's trace.
+  goroutine_systemstack(
+      [](void *arg) {
+        char line[512];
+        const int n = std::snprintf(line, sizeof line, "panic: %s\n",
+                                    static_cast<const char *>(arg));
+        write_all(line, static_cast<size_t>(n));
+        if (const Goroutine *g = goroutine_thread_state.g) {
+          write_all("\n", 1);
+          trace_print_current(g, "running");
+        }
+        std::fflush(nullptr);
+        _exit(2);
+      },
+      const_cast<char *>(msg));
   __builtin_unreachable();
 }
 

@@ -1,24 +1,73 @@
-// proc.cpp: running goroutines on a thread.
+// proc.cpp: the M:N scheduler (Go's proc.go, G/M/P).
 //
-// This is the single-threaded core the scheduler builds on: go::run makes the
-// calling thread a runtime thread, creates the main goroutine, and loops on
-// the thread's own stack (g0) switching into it until it finishes. Every
-// switch back to g0 is a safe point at which the goroutine's stack may shrink.
+// G: a goroutine (runtime.h). M: an OS thread that runs goroutines. P: the
+// right to run them, GOROUTINE_MAXPROCS of them, each with a local run queue.
+// An M runs goroutines only while it holds a P; the thread that calls go::run
+// is an M too, for as long as go::run runs.
 //
-// Invariants (runtime.h): the limit slot is 0 whenever g0 runs; it holds the
-// goroutine's limit only between the switch into the goroutine and the switch
-// back out.
+//   schedule loop (on each M's own stack, g0):
+//     g = find_runnable()      local runnext/run queue, every 61st tick the
+//                              global queue first, then the global queue,
+//                              due timers, stealing half of another P's queue;
+//                              nothing: give the P back and sleep on a futex
+//     execute(g)               switch into g; returns when g switches out
+//     after_switch(g)          requeue (yield, preemption), run the park
+//                              callback (unlock what the goroutine waits on),
+//                              or recycle (exit)
+//
+// Switching. A goroutine never switches directly to another: it switches to
+// g0 (goroutine_switch), and g0 picks the next one. That is one extra switch
+// per handoff, and it buys the one invariant the rest relies on: a goroutine
+// is switched out completely (its context saved on its stack) before anybody
+// else can see it as runnable. A parking goroutine keeps the lock that
+// protects its wait queue across the switch; g0 releases it (park_after,
+// Go's unlockf) and only then can a waker find it.
+//
+// Waking idle Ms (Go's spinning Ms). ready() puts a goroutine on the current
+// P's queue and calls wakep(): if a P is idle and no M is already looking for
+// work ("spinning"), it starts one. A spinning M that finds work stops
+// spinning and starts another spinner if it was the last, so work that appears
+// while all Ms are busy is always found. An M that gives up its P rechecks
+// every queue after it stopped spinning, so no wakeup is lost in between.
+//
+// Preemption (sysmon). A monitor thread looks at every P every millisecond. A
+// goroutine that has run for 10 ms without switching gets SIGURG on its
+// thread; the handler, if the thread is really executing that goroutine on
+// its stack, sets g->preempt and poisons the split-stack limit, so the next
+// instrumented prologue traps into morestack, which switches it out
+// (morestack.S, goroutine_preempt_stub). Blocking calls: a P whose M is in
+// goroutine_enter_blocking for a sysmon tick while there is other work is
+// handed to another M (Go's retake/handoffp).
+//
+// Deadlock. When the last M goes idle with no timer pending and no M in a
+// blocking call while the main goroutine still waits, nothing can ever wake
+// it: "all goroutines are asleep - deadlock!", as in Go.
+//
+// Lifetime. Worker Ms and sysmon are created on demand and live as long as
+// the process. When the main goroutine returns, go::run returns; goroutines
+// still alive stay where they are (Go would end the process here) and run
+// again at the next go::run.
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <linux/futex.h>
 #include <mutex>
 #include <new>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
 
 #include <goroutine/goroutine.h>
 
+#include "scheduler.h"
 #include "signals.h"
 #include "stack.h"
 #include "trace.h"
+
+extern "C" int __sigaction(int sig, const struct sigaction *act,
+                           struct sigaction *old) noexcept;
 
 constinit thread_local go::runtime::ThreadState goroutine_thread_state
     __attribute__((tls_model("initial-exec")));
@@ -29,9 +78,746 @@ constinit thread_local go::runtime::ThreadState goroutine_thread_state
   __attribute__((section("goroutine_park_text"), noinline))
 
 namespace go::runtime {
+
+std::vector<Goroutine *> allgs;
+uint32_t allgs_lock = 0;
+
 namespace {
 
+constexpr int kGfreeLocalMax = 64; // dead goroutines kept per P
+constexpr int64_t kSysmonTickNs = 1'000'000;
+constexpr int kPreemptSignal = SIGURG;
+
+// The global state (Go's schedt). `lock` guards every non-atomic field.
+struct Sched {
+  std::mutex lock;
+  Goroutine *runq_head = nullptr, *runq_tail = nullptr;
+  std::atomic<int> runq_size{0};
+  P *pidle = nullptr;
+  std::atomic<int> npidle{0};
+  M *midle = nullptr;
+  int nmidle = 0;
+  int mcount = 0;
+  std::atomic<int> nmspinning{0};
+  std::vector<P *> allp;
+  int nprocs = 0;
+  Goroutine *gfree = nullptr; // dead goroutines beyond the per-P lists
+  std::atomic<bool> running{false}; // go::run is active
+  Goroutine *main_g = nullptr;
+  std::atomic<bool> main_done{false};
+  M *main_m = nullptr;
+  std::vector<M *> allm;
+};
+Sched sched;
+
 std::atomic<uint64_t> next_goroutine_id{1};
+std::atomic<uint64_t> next_m_id{1};
+
+void futex_wait(std::atomic<uint32_t> *addr, uint32_t val, int64_t ns) {
+  timespec ts{}, *tsp = nullptr;
+  if (ns >= 0) {
+    ts.tv_sec = ns / 1'000'000'000;
+    ts.tv_nsec = ns % 1'000'000'000;
+    tsp = &ts;
+  }
+  syscall(SYS_futex, reinterpret_cast<uint32_t *>(addr), FUTEX_WAIT_PRIVATE,
+          val, tsp, nullptr, 0);
+}
+
+void futex_wake(std::atomic<uint32_t> *addr) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t *>(addr), FUTEX_WAKE_PRIVATE, 1,
+          nullptr, nullptr, 0);
+}
+
+// ---- Run queues (Go's runqput/runqget/runqsteal) -------------------------
+
+bool runq_empty(const P *p) {
+  return p->runq_head.load(std::memory_order_acquire) ==
+             p->runq_tail.load(std::memory_order_acquire) &&
+         p->runnext.load(std::memory_order_acquire) == nullptr;
+}
+
+void globrunq_put_batch(Goroutine *head, Goroutine *tail, int n) {
+  tail->schedlink = nullptr;
+  if (sched.runq_tail != nullptr)
+    sched.runq_tail->schedlink = head;
+  else
+    sched.runq_head = head;
+  sched.runq_tail = tail;
+  sched.runq_size.fetch_add(n, std::memory_order_release);
+}
+
+void globrunq_put(Goroutine *g) {
+  std::lock_guard<std::mutex> lock(sched.lock);
+  globrunq_put_batch(g, g, 1);
+}
+
+// The local queue is full: moves half of it and g to the global queue.
+bool runq_put_slow(P *p, Goroutine *g, uint32_t head, uint32_t tail) {
+  constexpr uint32_t n = P::kRunQueueSize / 2;
+  if (tail - head != P::kRunQueueSize)
+    return false;
+  Goroutine *batch[n + 1];
+  for (uint32_t i = 0; i < n; ++i)
+    batch[i] = p->runq[(head + i) % P::kRunQueueSize].load(
+        std::memory_order_relaxed);
+  if (!p->runq_head.compare_exchange_strong(head, head + n,
+                                            std::memory_order_release))
+    return false;
+  batch[n] = g;
+  for (uint32_t i = 0; i < n; ++i)
+    batch[i]->schedlink = batch[i + 1];
+  std::lock_guard<std::mutex> lock(sched.lock);
+  globrunq_put_batch(batch[0], batch[n], n + 1);
+  return true;
+}
+
+// Puts g on p's queue; with next, in runnext (it runs next, like a goroutine
+// just created or woken by the running one).
+void runq_put(P *p, Goroutine *g, bool next) {
+  if (next) {
+    g = p->runnext.exchange(g, std::memory_order_acq_rel);
+    if (g == nullptr)
+      return;
+  }
+  for (;;) {
+    uint32_t head = p->runq_head.load(std::memory_order_acquire);
+    const uint32_t tail = p->runq_tail.load(std::memory_order_relaxed);
+    if (tail - head < P::kRunQueueSize) {
+      p->runq[tail % P::kRunQueueSize].store(g, std::memory_order_relaxed);
+      p->runq_tail.store(tail + 1, std::memory_order_release);
+      return;
+    }
+    if (runq_put_slow(p, g, head, tail))
+      return;
+  }
+}
+
+Goroutine *runq_get(P *p) {
+  Goroutine *next = p->runnext.load(std::memory_order_relaxed);
+  if (next != nullptr &&
+      p->runnext.compare_exchange_strong(next, nullptr,
+                                         std::memory_order_acq_rel))
+    return next;
+  for (;;) {
+    uint32_t head = p->runq_head.load(std::memory_order_acquire);
+    const uint32_t tail = p->runq_tail.load(std::memory_order_relaxed);
+    if (tail == head)
+      return nullptr;
+    Goroutine *g =
+        p->runq[head % P::kRunQueueSize].load(std::memory_order_relaxed);
+    if (p->runq_head.compare_exchange_strong(head, head + 1,
+                                             std::memory_order_release))
+      return g;
+  }
+}
+
+// Takes half of victim's queue into p's (whose queue is empty); returns one
+// of them to run, or null.
+Goroutine *runq_steal(P *p, P *victim, bool take_runnext) {
+  const uint32_t tail = p->runq_tail.load(std::memory_order_relaxed);
+  for (;;) {
+    uint32_t head = victim->runq_head.load(std::memory_order_acquire);
+    const uint32_t vtail = victim->runq_tail.load(std::memory_order_acquire);
+    uint32_t n = vtail - head;
+    n -= n / 2;
+    if (n == 0) {
+      if (!take_runnext)
+        return nullptr;
+      Goroutine *next = victim->runnext.load(std::memory_order_acquire);
+      if (next != nullptr &&
+          victim->runnext.compare_exchange_strong(next, nullptr,
+                                                  std::memory_order_acq_rel))
+        return next;
+      return nullptr;
+    }
+    if (n > P::kRunQueueSize / 2)
+      continue; // read an inconsistent head/tail pair
+    for (uint32_t i = 0; i < n; ++i)
+      p->runq[(tail + i) % P::kRunQueueSize].store(
+          victim->runq[(head + i) % P::kRunQueueSize].load(
+              std::memory_order_relaxed),
+          std::memory_order_relaxed);
+    if (!victim->runq_head.compare_exchange_strong(head, head + n,
+                                                   std::memory_order_release))
+      continue;
+    // Keep the last one to run now, publish the rest.
+    Goroutine *g = p->runq[(tail + n - 1) % P::kRunQueueSize].load(
+        std::memory_order_relaxed);
+    if (n > 1)
+      p->runq_tail.store(tail + n - 1, std::memory_order_release);
+    return g;
+  }
+}
+
+// Takes a fair share of the global queue (lock held): one to run, some more
+// onto p's queue.
+Goroutine *globrunq_get(P *p, int max) {
+  const int size = sched.runq_size.load(std::memory_order_relaxed);
+  if (size == 0)
+    return nullptr;
+  int n = size / sched.nprocs + 1;
+  n = std::min(n, size);
+  if (max > 0)
+    n = std::min(n, max);
+  n = std::min(n, static_cast<int>(P::kRunQueueSize / 2));
+  sched.runq_size.fetch_sub(n, std::memory_order_relaxed);
+  Goroutine *g = sched.runq_head;
+  sched.runq_head = g->schedlink;
+  for (int i = 1; i < n; ++i) {
+    Goroutine *more = sched.runq_head;
+    sched.runq_head = more->schedlink;
+    runq_put(p, more, false);
+  }
+  if (sched.runq_head == nullptr)
+    sched.runq_tail = nullptr;
+  return g;
+}
+
+// ---- Ps and Ms -------------------------------------------------------------
+
+void pidle_put(P *p) { // lock held
+  p->status.store(PStatus::Idle, std::memory_order_release);
+  p->m = nullptr;
+  p->link = sched.pidle;
+  sched.pidle = p;
+  sched.npidle.fetch_add(1, std::memory_order_release);
+}
+
+P *pidle_get() { // lock held
+  P *p = sched.pidle;
+  if (p != nullptr) {
+    sched.pidle = p->link;
+    sched.npidle.fetch_sub(1, std::memory_order_release);
+  }
+  return p;
+}
+
+void midle_put(M *m) { // lock held
+  m->link = sched.midle;
+  sched.midle = m;
+  ++sched.nmidle;
+}
+
+M *midle_get() { // lock held
+  M *m = sched.midle;
+  if (m != nullptr) {
+    sched.midle = m->link;
+    --sched.nmidle;
+  }
+  return m;
+}
+
+bool midle_remove(M *m) { // lock held
+  for (M **link = &sched.midle; *link != nullptr; link = &(*link)->link)
+    if (*link == m) {
+      *link = m->link;
+      --sched.nmidle;
+      return true;
+    }
+  return false;
+}
+
+void acquirep(M *m, P *p) {
+  m->p = p;
+  p->m = m;
+  p->status.store(PStatus::Running, std::memory_order_release);
+}
+
+void releasep(M *m) {
+  m->p = nullptr;
+}
+
+void register_thread(M *m) {
+  goroutine_thread_state.m = m;
+  uintptr_t tcb;
+  asm volatile("movq %%fs:0, %0" : "=r"(tcb));
+  m->limit_slot = reinterpret_cast<uintptr_t *>(tcb + TCB_STACK_LIMIT);
+  m->thread = pthread_self();
+  m->fastrand = m->id * 0x9e3779b97f4a7c15ULL + 1;
+}
+
+void *mstart(void *arg);
+
+M *new_m_record() { // lock held
+  M *m = new M;
+  m->id = next_m_id.fetch_add(1, std::memory_order_relaxed);
+  sched.allm.push_back(m);
+  ++sched.mcount;
+  return m;
+}
+
+// Starts an M (an idle one, or a new thread) to run p, or an idle P if p is
+// null. With spinning, the caller has counted it in nmspinning.
+void startm(P *p, bool spinning) {
+  M *m;
+  {
+    std::lock_guard<std::mutex> lock(sched.lock);
+    if (p == nullptr) {
+      p = pidle_get();
+      if (p == nullptr) {
+        if (spinning)
+          sched.nmspinning.fetch_sub(1, std::memory_order_release);
+        return;
+      }
+    }
+    m = midle_get();
+    if (m == nullptr) {
+      m = new_m_record();
+      m->spinning = spinning;
+      m->nextp = p;
+      pthread_attr_t attr;
+      pthread_attr_init(&attr);
+      pthread_attr_setstacksize(&attr, size_t{8} << 20);
+      pthread_t thread;
+      const int rc = pthread_create(&thread, &attr, mstart, m);
+      pthread_attr_destroy(&attr);
+      if (rc != 0)
+        fatal("cannot create a thread for the scheduler: %s",
+              std::strerror(rc));
+      pthread_detach(thread);
+      return;
+    }
+  }
+  m->spinning = spinning;
+  m->nextp = p;
+  m->park.wakeup();
+}
+
+// Starts a spinning M if there is an idle P and nobody is looking for work.
+void wakep() {
+  if (sched.npidle.load(std::memory_order_acquire) == 0)
+    return;
+  int expected = 0;
+  if (sched.nmspinning.load(std::memory_order_relaxed) != 0 ||
+      !sched.nmspinning.compare_exchange_strong(expected, 1))
+    return;
+  startm(nullptr, true);
+}
+
+void reset_spinning(M *m) {
+  m->spinning = false;
+  if (sched.nmspinning.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    wakep(); // we were the last spinner: make sure someone looks
+}
+
+// ---- Goroutines -------------------------------------------------------------
+
+// Traces of every goroutine parked, for the deadlock report.
+void print_waiting_goroutines() {
+  spin_lock(&allgs_lock);
+  for (Goroutine *g : allgs)
+    if (g->status.load() == GoroutineStatus::Waiting) {
+      trace_print(g, wait_reason_string(g->wait_reason),
+                  TraceContext::from_switch(g->sched_sp));
+      write(STDERR_FILENO, "\n", 1);
+    }
+  spin_unlock(&allgs_lock);
+}
+
+// The last M is going idle (lock held): if nothing can ever run again, the
+// main goroutine waits forever.
+void check_dead() {
+  if (!sched.running.load() || sched.main_done.load())
+    return;
+  if (sched.mcount - sched.nmidle > 0)
+    return; // an M runs or is in a blocking call
+  if (sched.runq_size.load() > 0)
+    return;
+  for (P *p : sched.allp)
+    if (!runq_empty(p) || p->timer0_when.load() != 0)
+      return;
+  static const char kMsg[] =
+      "fatal error: all goroutines are asleep - deadlock!\n\n";
+  write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
+  print_waiting_goroutines();
+  _exit(2);
+}
+
+void gfree_put(P *p, Goroutine *g) {
+  g->schedlink = p->gfree;
+  p->gfree = g;
+  if (++p->ngfree > kGfreeLocalMax) {
+    std::lock_guard<std::mutex> lock(sched.lock);
+    while (p->ngfree > kGfreeLocalMax / 2) {
+      Goroutine *dead = p->gfree;
+      p->gfree = dead->schedlink;
+      --p->ngfree;
+      dead->schedlink = sched.gfree;
+      sched.gfree = dead;
+    }
+  }
+}
+
+Goroutine *gfree_get(P *p) {
+  if (p != nullptr && p->gfree == nullptr && sched.gfree != nullptr) {
+    std::lock_guard<std::mutex> lock(sched.lock);
+    while (p->ngfree < kGfreeLocalMax / 2 && sched.gfree != nullptr) {
+      Goroutine *dead = sched.gfree;
+      sched.gfree = dead->schedlink;
+      dead->schedlink = p->gfree;
+      p->gfree = dead;
+      ++p->ngfree;
+    }
+  }
+  if (p == nullptr || p->gfree == nullptr)
+    return nullptr;
+  Goroutine *g = p->gfree;
+  p->gfree = g->schedlink;
+  --p->ngfree;
+  return g;
+}
+
+Goroutine *new_goroutine(void (*fn)(void *), void *arg) {
+  Goroutine *g = gfree_get(current_p());
+  if (g == nullptr) {
+    g = new Goroutine;
+    spin_lock(&allgs_lock);
+    allgs.push_back(g);
+    spin_unlock(&allgs_lock);
+  } else if (g->stack.lo != 0) {
+    stack_init_context(g); // reuse its stack
+  }
+  g->id = next_goroutine_id.fetch_add(1, std::memory_order_relaxed);
+  g->entry = fn;
+  g->entry_arg = arg;
+  g->wait_reason = WaitReason::None;
+  g->status.store(GoroutineStatus::Runnable, std::memory_order_relaxed);
+  counters.num_goroutine.fetch_add(1, std::memory_order_relaxed);
+  return g;
+}
+
+// g has finished (on g0): recycle it, with its stack if that is the usual
+// size.
+void goroutine_exit(M *m, Goroutine *g) {
+  locals_destroy(g);
+  g->side.release();
+  if (g->stack.lo != 0 && g->stack.size() != settings.stackmin) {
+    stack_free(g->stack);
+    g->stack = Stack{};
+  }
+  counters.num_goroutine.fetch_sub(1, std::memory_order_relaxed);
+  const bool was_main = g == sched.main_g;
+  g->status.store(GoroutineStatus::Dead, std::memory_order_release);
+  gfree_put(m->p, g);
+  if (was_main) {
+    std::lock_guard<std::mutex> lock(sched.lock);
+    sched.main_g = nullptr;
+    sched.main_done.store(true);
+    M *main_m = sched.main_m;
+    if (main_m != nullptr && main_m != m && midle_remove(main_m))
+      main_m->park.wakeup();
+  }
+}
+
+// Switches from g0 into g and back; returns when g switches out.
+void execute(ThreadState &ts, M *m, Goroutine *g) {
+  m->p->schedtick.fetch_add(1, std::memory_order_relaxed);
+  if (g->stack.lo == 0) { // first run: stacks are allocated late
+    g->stack = stack_alloc(settings.stackmin);
+    g->stackguard = g->stack.lo + kStackGuard;
+    stack_init_context(g);
+  } else if (g->expanded_size != 0) {
+    stack_expand(g);
+  }
+  g->status.store(GoroutineStatus::Running, std::memory_order_relaxed);
+  g->preempt.store(false, std::memory_order_relaxed);
+  ts.g = g;
+  m->curg.store(g, std::memory_order_release);
+  if (ts.torture_countdown == 0)
+    ts.torture_countdown = settings.stackmove; // 0 (off) stays 0
+  SideStack thread_side;
+  side_stack_switch(&thread_side, &g->side);
+  enter_stack_limit(ts, stack_limit_for(g));
+  goroutine_switch(&ts.g0_sp, g->sched_sp);
+  enter_stack_limit(ts, 0);
+  side_stack_switch(&g->side, &thread_side);
+  m->curg.store(nullptr, std::memory_order_release);
+  ts.g = nullptr;
+}
+
+// g has switched out to this M's g0 for ts.switch_reason.
+void after_switch(ThreadState &ts, M *m, Goroutine *g) {
+  switch (ts.switch_reason) {
+  case SwitchReason::Yield:
+    stack_shrink(g); // a switched-out goroutine: a safe point
+    g->status.store(GoroutineStatus::Runnable, std::memory_order_relaxed);
+    runq_put(m->p, g, false);
+    break;
+  case SwitchReason::Preempt:
+    stack_shrink(g);
+    g->status.store(GoroutineStatus::Runnable, std::memory_order_relaxed);
+    globrunq_put(g); // behind everything else, as in Go
+    break;
+  case SwitchReason::Park: {
+    // Nobody can wake g until park_after runs: its stack can still move.
+    if (!stack_compact(g,
+                       counters.num_goroutine.load(std::memory_order_relaxed)))
+      stack_shrink(g);
+    auto after = g->park_after;
+    g->park_after = nullptr;
+    after(g, g->park_arg);
+    break;
+  }
+  case SwitchReason::Exit:
+    goroutine_exit(m, g);
+    break;
+  case SwitchReason::Requeue: // left a blocking call and found no P
+    g->status.store(GoroutineStatus::Runnable, std::memory_order_relaxed);
+    globrunq_put(g);
+    break;
+  }
+}
+
+// Sleeps until startm hands this M a P (or the timeout for the next timer
+// passes, or go::run's main goroutine is done). Returns with m->p set, or null.
+void stopm(M *m, int64_t timeout_ns) {
+  m->park.sleep(timeout_ns);
+  std::lock_guard<std::mutex> lock(sched.lock);
+  if (m->nextp != nullptr) {
+    acquirep(m, m->nextp);
+    m->nextp = nullptr;
+    return;
+  }
+  midle_remove(m); // timed out or told to stop: still on the idle list
+}
+
+// Looks for a goroutine to run; returns null only to go::run's M once the
+// main goroutine is done.
+Goroutine *find_runnable(M *m) {
+  for (;;) {
+    if (m->is_main && sched.main_done.load(std::memory_order_acquire))
+      return nullptr;
+    P *p = m->p;
+    if (p == nullptr) { // lost it in a blocking call, or woken without one
+      int64_t timeout = -1;
+      {
+        std::lock_guard<std::mutex> lock(sched.lock);
+        if (sched.running.load() && (p = pidle_get()) != nullptr) {
+          acquirep(m, p);
+        } else {
+          midle_put(m);
+          check_dead();
+        }
+      }
+      if (p == nullptr) {
+        for (P *q : sched.allp) {
+          const int64_t w = q->timer0_when.load(std::memory_order_relaxed);
+          if (w != 0 && (timeout < 0 || w - nanotime() < timeout))
+            timeout = std::max<int64_t>(w - nanotime(), 0);
+        }
+        stopm(m, timeout);
+        continue;
+      }
+    }
+    if (!sched.running.load(std::memory_order_acquire) && !m->is_main) {
+      std::lock_guard<std::mutex> lock(sched.lock);
+      if (m->spinning) {
+        m->spinning = false;
+        sched.nmspinning.fetch_sub(1);
+      }
+      pidle_put(p);
+      releasep(m);
+      continue;
+    }
+    const int64_t now = nanotime();
+    run_timers(p, now);
+    if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && sched.runq_size.load() > 0) {
+      std::lock_guard<std::mutex> lock(sched.lock);
+      if (Goroutine *g = globrunq_get(p, 1))
+        return g;
+    }
+    if (Goroutine *g = runq_get(p))
+      return g;
+    if (sched.runq_size.load(std::memory_order_acquire) > 0) {
+      std::lock_guard<std::mutex> lock(sched.lock);
+      if (Goroutine *g = globrunq_get(p, 0))
+        return g;
+    }
+    // Steal, with at most half of the busy Ps spinning (Go's limit).
+    const int busy = sched.nprocs - sched.npidle.load();
+    if (!m->spinning && 2 * sched.nmspinning.load() < busy) {
+      m->spinning = true;
+      sched.nmspinning.fetch_add(1);
+    }
+    if (m->spinning) {
+      for (int round = 0; round < 4; ++round) {
+        const uint32_t start = fastrand();
+        for (int i = 0; i < sched.nprocs; ++i) {
+          P *victim = sched.allp[(start + i) % sched.nprocs];
+          if (victim == p)
+            continue;
+          if (round == 3)
+            run_timers(victim, nanotime());
+          if (Goroutine *g = runq_steal(p, victim, round == 3))
+            return g;
+        }
+      }
+      if (Goroutine *g = runq_get(p)) // a timer readied something
+        return g;
+    }
+    // Nothing: give the P back.
+    {
+      std::lock_guard<std::mutex> lock(sched.lock);
+      if (Goroutine *g = globrunq_get(p, 0))
+        return g;
+      pidle_put(p);
+      releasep(m);
+    }
+    if (m->spinning) {
+      m->spinning = false;
+      sched.nmspinning.fetch_sub(1, std::memory_order_acq_rel);
+      // Work may have been queued after we looked and before we stopped
+      // spinning, by someone who saw us spinning and did not wake anyone.
+      for (P *q : sched.allp) {
+        if (runq_empty(q) && sched.runq_size.load() == 0)
+          continue;
+        std::lock_guard<std::mutex> lock(sched.lock);
+        if (P *idle = pidle_get()) {
+          acquirep(m, idle);
+          m->spinning = true;
+          sched.nmspinning.fetch_add(1);
+        }
+        break;
+      }
+    }
+    // Loop: with m->p null this sleeps (or takes an idle P if one is there).
+  }
+}
+
+// The scheduler loop of an M. Returns only on go::run's M.
+void schedule(M *m) {
+  ThreadState &ts = goroutine_thread_state;
+  for (;;) {
+    Goroutine *g = find_runnable(m);
+    if (g == nullptr)
+      return;
+    if (m->spinning)
+      reset_spinning(m);
+    execute(ts, m, g);
+    after_switch(ts, m, g);
+  }
+}
+
+void *mstart(void *arg) {
+  M *m = static_cast<M *>(arg);
+  register_thread(m);
+  ThreadSignalStack signal_stack; // signal handlers never run on goroutines
+  {
+    std::lock_guard<std::mutex> lock(sched.lock);
+    acquirep(m, m->nextp);
+    m->nextp = nullptr;
+  }
+  schedule(m);
+  return nullptr;
+}
+
+// ---- sysmon ---------------------------------------------------------------
+
+// SIGURG handler: preempts the goroutine this thread runs, if it is running
+// its own code on its own stack.
+void on_preempt_signal(int, siginfo_t *, void *uc_void) {
+  ThreadState &ts = goroutine_thread_state;
+  Goroutine *g = ts.g;
+  M *m = ts.m;
+  if (g == nullptr || m == nullptr || m->blocking)
+    return;
+  auto *uc = static_cast<ucontext_t *>(uc_void);
+  const auto sp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
+  if (!g->stack.contains(sp) || stack_limit() != ts.stack_limit)
+    return; // on the system stack, or the limit is someone else's now
+  g->preempt.store(true, std::memory_order_relaxed);
+  set_stack_limit(kStackPoison);
+}
+
+void preemptone(P *p) {
+  M *m = p->m;
+  if (m == nullptr || m->curg.load() == nullptr)
+    return;
+  pthread_kill(m->thread, kPreemptSignal);
+}
+
+// Gives a P retaken from a blocking call to an M, or back to the idle list.
+void handoffp(P *p) {
+  if (!runq_empty(p) || sched.runq_size.load() > 0 ||
+      p->timer0_when.load() != 0) {
+    startm(p, false);
+    return;
+  }
+  int expected = 0;
+  if (sched.nmspinning.load() + sched.npidle.load() == 0 &&
+      sched.nmspinning.compare_exchange_strong(expected, 1)) {
+    startm(p, true);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(sched.lock);
+  pidle_put(p);
+}
+
+void retake(int64_t now) {
+  for (P *p : sched.allp) {
+    const PStatus s = p->status.load(std::memory_order_acquire);
+    if (s == PStatus::Running) {
+      const uint64_t tick = p->schedtick.load(std::memory_order_relaxed);
+      if (p->sysmon_schedtick != tick) {
+        p->sysmon_schedtick = tick;
+        p->sysmon_schedwhen = now;
+      } else if (now - p->sysmon_schedwhen >= settings.preempt_ns) {
+        preemptone(p);
+        p->sysmon_schedwhen = now;
+      }
+    } else if (s == PStatus::Blocking) {
+      const uint64_t t = p->syscalltick.load();
+      if (p->sysmon_syscalltick != t) {
+        p->sysmon_syscalltick = t;
+        p->sysmon_syscallwhen = now;
+        continue;
+      }
+      // Nothing else to run and someone free to run it: let it be, for a
+      // while (Go's 10 ms).
+      if (runq_empty(p) && sched.runq_size.load() == 0 &&
+          sched.nmspinning.load() + sched.npidle.load() > 0 &&
+          now - p->sysmon_syscallwhen < 10'000'000)
+        continue;
+      M *owner = p->m;
+      if (owner == nullptr ||
+          !p->blocked_by.compare_exchange_strong(owner, nullptr))
+        continue;
+      p->status.store(PStatus::Idle, std::memory_order_release);
+      p->m = nullptr;
+      handoffp(p);
+    }
+  }
+}
+
+void *sysmon(void *) {
+  for (;;) {
+    timespec ts{0, kSysmonTickNs};
+    nanosleep(&ts, nullptr);
+    if (!sched.running.load(std::memory_order_acquire))
+      continue;
+    retake(nanotime());
+  }
+  return nullptr;
+}
+
+// ---- Start-up ---------------------------------------------------------------
+
+int default_procs() {
+  if (const char *env = std::getenv("GOROUTINE_MAXPROCS")) {
+    char *end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (end == env || *end != '\0' || n < 1 || n > 1024)
+      fatal("GOROUTINE_MAXPROCS=%s must be a number from 1 to 1024", env);
+    return static_cast<int>(n);
+  }
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    return std::max(1, CPU_COUNT(&set));
+  return std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)) > 0
+             ? static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))
+             : 1;
+}
 
 void init_runtime() {
   static std::once_flag once;
@@ -40,44 +826,151 @@ void init_runtime() {
     stack_init_cpu();
     signals_init();
     panic_init();
+    sched.nprocs = settings.maxprocs = default_procs();
+    for (int i = 0; i < sched.nprocs; ++i) {
+      P *p = new P;
+      p->id = i;
+      sched.allp.push_back(p);
+    }
+    for (int i = sched.nprocs - 1; i >= 0; --i)
+      pidle_put(sched.allp[i]);
+    struct sigaction sa{};
+    sa.sa_sigaction = on_preempt_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    // glibc's own sigaction: the interposed one (signals.cpp) would run the
+    // handler with the limit cleared.
+    __sigaction(kPreemptSignal, &sa, nullptr);
+    pthread_t t;
+    if (pthread_create(&t, nullptr, sysmon, nullptr) != 0)
+      fatal("cannot start the scheduler's monitor thread");
+    pthread_detach(t);
   });
 }
 
-Goroutine *goroutine_create(void (*fn)(void *), void *arg) {
-  auto *g = new Goroutine;
-  g->stack = stack_alloc(settings.stackmin);
-  g->stackguard = g->stack.lo + kStackGuard;
-  g->id = next_goroutine_id.fetch_add(1, std::memory_order_relaxed);
-  g->entry = fn;
-  g->entry_arg = arg;
-  stack_init_context(g);
-  counters.num_goroutine.fetch_add(1, std::memory_order_relaxed);
-  return g;
-}
-
-void goroutine_destroy(Goroutine *g) {
-  stack_free(g->stack);
-  g->side.release();
-  counters.num_goroutine.fetch_sub(1, std::memory_order_relaxed);
-  delete g;
-}
-
-// Switches from g0 into g and back; returns when g yields or finishes.
-void execute(ThreadState &ts, Goroutine *g) {
-  ts.g = g;
-  if (ts.torture_countdown == 0)
-    ts.torture_countdown = settings.stackmove; // 0 (off) stays 0
-  g->status = GoroutineStatus::Running;
-  SideStack thread_side;
-  side_stack_switch(&thread_side, &g->side);
-  enter_stack_limit(ts, stack_limit_for(g));
-  goroutine_switch(&ts.g0_sp, g->sched_sp);
-  enter_stack_limit(ts, 0);
-  side_stack_switch(&g->side, &thread_side);
-  ts.g = nullptr;
-}
-
 } // namespace
+
+// ---- Used by the rest of the runtime --------------------------------------
+
+void SpinLock::wait() {
+  for (int i = 0; __atomic_load_n(w_, __ATOMIC_RELAXED) != 0; ++i) {
+    if (i < 64)
+      __builtin_ia32_pause();
+    else
+      sched_yield();
+  }
+}
+void spin_lock(uint32_t *word) { SpinLock(word).lock(); }
+void spin_unlock(uint32_t *word) { SpinLock(word).unlock(); }
+
+void Note::wakeup() {
+  key.store(1, std::memory_order_release);
+  futex_wake(&key);
+}
+
+bool Note::sleep(int64_t timeout_ns) {
+  const int64_t deadline = timeout_ns >= 0 ? nanotime() + timeout_ns : -1;
+  while (key.load(std::memory_order_acquire) == 0) {
+    int64_t left = -1;
+    if (deadline >= 0 && (left = deadline - nanotime()) <= 0)
+      break;
+    futex_wait(&key, 0, left);
+  }
+  return key.exchange(0, std::memory_order_acq_rel) != 0;
+}
+
+int64_t nanotime() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+uint32_t fastrand() {
+  M *m = current_m();
+  static thread_local uint64_t fallback = 0x2545F4914F6CDD1DULL;
+  uint64_t &s = m != nullptr ? m->fastrand : fallback;
+  s ^= s << 13; // xorshift64
+  s ^= s >> 7;
+  s ^= s << 17;
+  return static_cast<uint32_t>(s >> 32);
+}
+
+void ready(Goroutine *g) {
+  g->status.store(GoroutineStatus::Runnable, std::memory_order_release);
+  if (P *p = current_p()) {
+    runq_put(p, g, true);
+  } else {
+    globrunq_put(g);
+  }
+  wakep();
+}
+
+P *first_p() { return sched.allp[0]; }
+
+void wake_for_timer(int64_t) {
+  // An idle M sleeps until the earliest timer it saw; one added since may be
+  // earlier. Wake an idle P's M to look again (it goes back to sleep if not).
+  if (sched.npidle.load(std::memory_order_acquire) > 0 &&
+      sched.nmspinning.load(std::memory_order_acquire) == 0)
+    wakep();
+}
+
+GOROUTINE_PARK_PATH void park(WaitReason reason,
+                              void (*after)(Goroutine *, void *), void *arg) {
+  ThreadState &ts = goroutine_thread_state;
+  Goroutine *g = ts.g;
+  if (g == nullptr)
+    fatal("a blocking operation outside a goroutine (use it from a "
+          "goroutine, or a non-blocking form)");
+  if (ts.m->blocking)
+    fatal("a goroutine blocked (channel, sync, sleep) inside go::blocking");
+  g->wait_reason = reason;
+  g->park_after = after;
+  g->park_arg = arg;
+  g->status.store(GoroutineStatus::Waiting, std::memory_order_relaxed);
+  ts.switch_reason = SwitchReason::Park;
+  goroutine_switch(&g->sched_sp, ts.g0_sp);
+}
+
+void park_unlock(WaitReason reason, uint32_t *word) {
+  park(
+      reason,
+      [](Goroutine *, void *w) { spin_unlock(static_cast<uint32_t *>(w)); },
+      word);
+}
+
+const char *wait_reason_string(WaitReason r) {
+  switch (r) {
+  case WaitReason::None:
+    return "runnable";
+  case WaitReason::ChanReceive:
+    return "chan receive";
+  case WaitReason::ChanSend:
+    return "chan send";
+  case WaitReason::ChanReceiveNil:
+    return "chan receive (nil chan)";
+  case WaitReason::ChanSendNil:
+    return "chan send (nil chan)";
+  case WaitReason::Select:
+    return "select";
+  case WaitReason::SelectNoCases:
+    return "select (no cases)";
+  case WaitReason::MutexLock:
+    return "sync.Mutex.Lock";
+  case WaitReason::RWMutexLock:
+    return "sync.RWMutex.Lock";
+  case WaitReason::RWMutexRLock:
+    return "sync.RWMutex.RLock";
+  case WaitReason::CondWait:
+    return "sync.Cond.Wait";
+  case WaitReason::WaitGroupWait:
+    return "sync.WaitGroup.Wait";
+  case WaitReason::Sleep:
+    return "sleep";
+  }
+  return "waiting";
+}
+
 } // namespace go::runtime
 
 using namespace go::runtime;
@@ -85,18 +978,43 @@ using namespace go::runtime;
 // The bottom frame of every goroutine, entered from goroutine_trampoline.
 extern "C" GOROUTINE_PARK_PATH [[noreturn]] void goroutine_main(Goroutine *g) {
   g->entry(g->entry_arg);
-  g->status = GoroutineStatus::Dead;
-  goroutine_switch(&g->sched_sp, goroutine_thread_state.g0_sp);
+  ThreadState &ts = goroutine_thread_state;
+  ts.switch_reason = SwitchReason::Exit;
+  goroutine_switch(&g->sched_sp, ts.g0_sp);
   __builtin_trap(); // a dead goroutine is never resumed
 }
 
 extern "C" GOROUTINE_PARK_PATH void goroutine_yield() {
   ThreadState &ts = goroutine_thread_state;
   Goroutine *g = ts.g;
-  if (g == nullptr)
+  if (g == nullptr || ts.m->blocking)
     return;
-  g->status = GoroutineStatus::Yielded;
+  ts.switch_reason = SwitchReason::Yield;
   goroutine_switch(&g->sched_sp, ts.g0_sp);
+}
+
+// Called by goroutine_preempt_stub (context.S) on the goroutine's stack, with
+// every register of the interrupted code saved below it.
+extern "C" GOROUTINE_PARK_PATH void goroutine_preempt_park() {
+  ThreadState &ts = goroutine_thread_state;
+  ts.switch_reason = SwitchReason::Preempt;
+  goroutine_switch(&ts.g->sched_sp, ts.g0_sp);
+}
+
+extern "C" uint64_t goroutine_spawn(void (*fn)(void *), void *arg) {
+  uint64_t id = 0;
+  on_system_stack([&] {
+    init_runtime();
+    Goroutine *g = new_goroutine(fn, arg);
+    id = g->id;
+    if (P *p = current_p())
+      runq_put(p, g, true);
+    else
+      globrunq_put(g);
+    if (sched.running.load(std::memory_order_acquire))
+      wakep();
+  });
+  return id;
 }
 
 extern "C" void goroutine_run(void (*fn)(void *), void *arg) {
@@ -104,15 +1022,41 @@ extern "C" void goroutine_run(void (*fn)(void *), void *arg) {
   ThreadState &ts = goroutine_thread_state;
   if (ts.g != nullptr)
     fatal("go::run called from a goroutine");
-  ThreadSignalStack signal_stack; // signal handlers never run on goroutines
-  Goroutine *g = goroutine_create(fn, arg);
-  for (;;) {
-    execute(ts, g);
-    if (g->status == GoroutineStatus::Dead)
-      break;
-    stack_shrink(g); // a switched-out goroutine: a safe point
+  static thread_local M *main_m = nullptr;
+  Goroutine *g = new_goroutine(fn, arg);
+  {
+    std::lock_guard<std::mutex> lock(sched.lock);
+    if (sched.running.load())
+      fatal("go::run called while the runtime runs on another thread");
+    if (main_m == nullptr)
+      main_m = new_m_record();
+    sched.running.store(true);
+    sched.main_done.store(false);
+    sched.main_g = g;
+    sched.main_m = main_m;
+    main_m->is_main = true;
+    globrunq_put_batch(g, g, 1);
+    if (P *p = pidle_get())
+      acquirep(main_m, p);
   }
-  goroutine_destroy(g);
+  register_thread(main_m);
+  ThreadSignalStack signal_stack; // signal handlers never run on goroutines
+  wakep(); // goroutines left from an earlier go::run may be runnable
+  schedule(main_m);
+  {
+    std::lock_guard<std::mutex> lock(sched.lock);
+    if (main_m->spinning) {
+      main_m->spinning = false;
+      sched.nmspinning.fetch_sub(1);
+    }
+    if (main_m->p != nullptr) {
+      pidle_put(main_m->p);
+      releasep(main_m);
+    }
+    sched.main_m = nullptr;
+    sched.running.store(false);
+  }
+  ts.m = nullptr;
   // glibc reuses thread control blocks without clearing the limit slot; a
   // thread that stops running goroutines must leave it 0 (runtime.h, 1).
   set_stack_limit(0);
@@ -121,6 +1065,55 @@ extern "C" void goroutine_run(void (*fn)(void *), void *arg) {
 extern "C" uint64_t goroutine_id() {
   const Goroutine *g = goroutine_thread_state.g;
   return g != nullptr ? g->id : 0;
+}
+
+extern "C" uint64_t goroutine_num_goroutine() {
+  return counters.num_goroutine.load(std::memory_order_relaxed);
+}
+
+extern "C" int goroutine_maxprocs() {
+  on_system_stack([] { init_runtime(); });
+  return sched.nprocs;
+}
+
+extern "C" GOROUTINE_PARK_PATH void goroutine_enter_blocking() {
+  ThreadState &ts = goroutine_thread_state;
+  M *m = ts.m;
+  if (ts.g == nullptr || m == nullptr || m->blocking)
+    return;
+  P *p = m->p;
+  m->blocking = true;
+  p->syscalltick.fetch_add(1, std::memory_order_relaxed);
+  p->blocked_by.store(m, std::memory_order_relaxed);
+  p->status.store(PStatus::Blocking, std::memory_order_release);
+}
+
+extern "C" GOROUTINE_PARK_PATH void goroutine_exit_blocking() {
+  ThreadState &ts = goroutine_thread_state;
+  M *m = ts.m;
+  if (ts.g == nullptr || m == nullptr || !m->blocking)
+    return;
+  m->blocking = false;
+  P *p = m->p;
+  M *expected = m;
+  if (p->blocked_by.compare_exchange_strong(expected, nullptr)) {
+    p->status.store(PStatus::Running, std::memory_order_release);
+    return; // still ours
+  }
+  // sysmon handed our P to another M meanwhile.
+  releasep(m);
+  bool got = false;
+  on_system_stack([&] {
+    std::lock_guard<std::mutex> lock(sched.lock);
+    if (P *idle = pidle_get()) {
+      acquirep(m, idle);
+      got = true;
+    }
+  });
+  if (got)
+    return;
+  ts.switch_reason = SwitchReason::Requeue;
+  goroutine_switch(&ts.g->sched_sp, ts.g0_sp);
 }
 
 extern "C" size_t goroutine_stack_size() {

@@ -39,22 +39,79 @@ struct Stack {
 };
 
 enum class GoroutineStatus : uint8_t {
-  Runnable, // ready to run, not running
+  Idle,     // created, never run (no stack yet)
+  Runnable, // in a run queue
   Running,  // on a thread
-  Yielded,  // gave up its thread with go::yield, still runnable
-  Dead,     // finished; stack freed
+  Waiting,  // parked: on a channel, a sync object or a timer
+  Dead,     // finished; kept for reuse (Go's gfree list)
+};
+
+// Why a parked goroutine waits: shown in stack traces, like Go's waitReason.
+enum class WaitReason : uint8_t {
+  None,
+  ChanReceive,
+  ChanSend,
+  ChanReceiveNil,
+  ChanSendNil,
+  Select,
+  SelectNoCases,
+  MutexLock,
+  RWMutexLock,
+  RWMutexRLock,
+  CondWait,
+  WaitGroupWait,
+  Sleep,
+};
+const char *wait_reason_string(WaitReason r);
+
+struct Goroutine;
+struct Chan;
+struct M;
+struct P;
+
+// A goroutine waiting on a channel (Go's sudog). A plain send or receive uses
+// the one inside its Goroutine; a select takes one per case from a cache.
+// elem points into the goroutine's stack: whoever moves that stack relocates
+// it (stack.cpp walks Goroutine::waiting).
+struct Sudog {
+  Goroutine *g = nullptr;
+  Sudog *next = nullptr; // in the channel's queue
+  Sudog *prev = nullptr;
+  Sudog *waitlink = nullptr; // Goroutine::waiting, in channel lock order
+  Chan *c = nullptr;
+  void *elem = nullptr; // the value to send, or where to receive
+  uint32_t case_index = 0;
+  bool is_select = false;
+  bool success = false; // woken by a value (false: by close)
 };
 
 struct Goroutine {
   Stack stack;              // must stay first: the assembly reads lo/hi
   uintptr_t stackguard = 0; // stack.lo + kStackGuard: the real limit
   uintptr_t sched_sp = 0;   // saved %rsp while not running (context.S)
+  std::atomic<bool> preempt{false}; // asked to yield at its next check
+  std::atomic<GoroutineStatus> status{GoroutineStatus::Idle};
+  WaitReason wait_reason = WaitReason::None;
+  std::atomic<uint32_t> select_done{0}; // a select case has won
   uint64_t id = 0;
-  GoroutineStatus status = GoroutineStatus::Runnable;
   void (*entry)(void *) = nullptr;
   void *entry_arg = nullptr;
+  Goroutine *schedlink = nullptr; // run queue, wait queue or free list
+  Sudog *waiting = nullptr;       // sudogs of the channel operation it waits in
+  Sudog *param = nullptr;         // the sudog that woke it
+  // Called on g0 once the goroutine has switched out to park (Go's unlockf):
+  // releases the lock that kept wakers away until its context was saved.
+  void (*park_after)(Goroutine *, void *) = nullptr;
+  void *park_arg = nullptr;
+  size_t expanded_size = 0; // size to restore when parked compacted, else 0
+  void **locals = nullptr;  // goroutine-local storage (local.cpp)
+  size_t num_locals = 0;
   SideStack side; // frames of its locals whose address escapes
+  Sudog sudog;
 };
+
+// Why a goroutine switched to g0 (ThreadState::switch_reason).
+enum class SwitchReason : uint8_t { Yield, Park, Preempt, Exit, Requeue };
 
 // Per-thread state, reached from assembly through %fs. One per OS thread;
 // zero (no goroutine) on threads that never ran go::run.
@@ -69,6 +126,8 @@ struct ThreadState {
   // Torture mode (stackmove=N): traps left before the next move. morestack.S
   // counts down on its fast path and leaves the move to the slow path.
   uint64_t torture_countdown = 0;
+  M *m = nullptr; // the scheduler's thread record (sched.h)
+  SwitchReason switch_reason = SwitchReason::Yield;
 };
 
 // What morestack.S stores on g0's stack: the entry %rsp, the entry kind and
@@ -85,6 +144,8 @@ struct RegisterFrame {
 static_assert(offsetof(Goroutine, stack) + offsetof(Stack, lo) == G_STACK_LO);
 static_assert(offsetof(Goroutine, stack) + offsetof(Stack, hi) == G_STACK_HI);
 static_assert(offsetof(Goroutine, stackguard) == G_STACKGUARD);
+static_assert(offsetof(Goroutine, sched_sp) == G_SCHED_SP);
+static_assert(offsetof(Goroutine, preempt) == G_PREEMPT);
 static_assert(offsetof(ThreadState, g0_sp) == TLS_G0_SP);
 static_assert(offsetof(ThreadState, morestack_sp) == TLS_MORESTACK_SP);
 static_assert(offsetof(ThreadState, g) == TLS_G);
@@ -108,6 +169,11 @@ struct Settings {
   bool stackpoison = false; // freed stacks stay inaccessible for a while
   size_t stackmin = 2048;   // initial stack size
   size_t maxstack = size_t{1} << 30;
+  // With at least this many goroutines, a parking goroutine that uses
+  // little stack is moved to a 512-byte stack until it runs again (0: never).
+  uint64_t compactpark = 10000;
+  int64_t preempt_ns = 10'000'000; // sysmon preempts after this long
+  int maxprocs = 0;                // GOROUTINE_MAXPROCS (0: the CPUs)
 };
 extern Settings settings;
 
@@ -148,6 +214,9 @@ inline uintptr_t stack_limit() {
 // trace, and exits with status 2.
 [[noreturn]] void fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+// Prints "panic: <msg>" like Go's runtime, then the goroutine's stack trace,
+// and exits with status 2.
+[[noreturn]] void panic_message(const char *msg);
 // Prints "runtime: <msg>" to stderr without stopping.
 void print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

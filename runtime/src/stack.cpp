@@ -69,6 +69,7 @@
 #include <cpuid.h>
 #include <cstring>
 
+#include "scheduler.h"
 #include "trace.h"
 
 namespace go::runtime {
@@ -76,7 +77,8 @@ namespace go::runtime {
 extern "C" {
 uint32_t goroutine_xsave_enabled = 0; // 0: FXSAVE (512 bytes)
 uint32_t goroutine_xsave_size = 512;
-void goroutine_trampoline(); // context.S
+void goroutine_trampoline();   // context.S
+void goroutine_preempt_stub(); // context.S
 }
 
 namespace {
@@ -156,6 +158,11 @@ uintptr_t move_stack(Goroutine *g, size_t new_size, uintptr_t live,
     relocate_registers(frame, r);
   if (vector_state != nullptr)
     relocate_vector_state(vector_state, r);
+  // The runtime's records that point into the stack: a parked goroutine's
+  // channel waiters (Go's adjustsudogs).
+  for (Sudog *s = g->waiting; s != nullptr; s = s->waitlink)
+    s->elem = reinterpret_cast<void *>(
+        r.apply(reinterpret_cast<uint64_t>(s->elem)));
 
   g->stack = fresh;
   g->stackguard = fresh.lo + kStackGuard;
@@ -168,6 +175,11 @@ uintptr_t move_stack(Goroutine *g, size_t new_size, uintptr_t live,
           static_cast<unsigned long long>(g->id), old.size(), new_size, used);
   return r.delta;
 }
+
+// Stack goroutine_preempt_stub uses below the resume %rsp, besides the XSAVE
+// area: 11 saved words, 64-byte alignment, goroutine_preempt_park and
+// goroutine_switch's saved context, with room to spare.
+constexpr size_t kPreemptStubBytes = 384;
 
 // The size a stack of `size` bytes, `used` of them live, must grow to so that
 // `need` more bytes fit above the guard area: at least double (Go's rule).
@@ -247,6 +259,24 @@ void stack_shrink(Goroutine *g) {
   counters.num_stack_shrink.fetch_add(1, std::memory_order_relaxed);
 }
 
+bool stack_compact(Goroutine *g, uint64_t goroutines) {
+  if (settings.compactpark == 0 || goroutines < settings.compactpark)
+    return false;
+  const size_t size = g->stack.size();
+  const size_t used = g->stack.hi - g->sched_sp;
+  if (size <= kStackCompactSize || used + 16 > kStackCompactSize)
+    return false;
+  g->expanded_size = size;
+  g->sched_sp += move_stack(g, kStackCompactSize, g->sched_sp, nullptr, nullptr);
+  return true;
+}
+
+void stack_expand(Goroutine *g) {
+  const size_t size = g->expanded_size;
+  g->expanded_size = 0;
+  g->sched_sp += move_stack(g, size, g->sched_sp, nullptr, nullptr);
+}
+
 } // namespace go::runtime
 
 using namespace go::runtime;
@@ -275,9 +305,15 @@ extern "C" uintptr_t goroutine_morestack(RegisterFrame *frame,
           "was not instrumented overflowed it?)");
   }
 
+  // A preemption request (sysmon, proc.cpp): resume in
+  // goroutine_preempt_stub, which needs room for every register.
+  const bool preempt = g->preempt.exchange(false, std::memory_order_relaxed) &&
+                       ts.m != nullptr && !ts.m->blocking;
   const size_t size = g->stack.size();
   const size_t used = g->stack.hi - live;
-  const size_t need = frame->r10; // bytes wanted below `live`
+  size_t need = frame->r10; // bytes wanted below `live`
+  if (preempt)
+    need = std::max<size_t>(need, kPreemptStubBytes + goroutine_xsave_size);
   const bool fits = need < size && live - g->stack.lo > need + kStackGuard;
   size_t new_size = 0;
   if (!fits) {
@@ -295,8 +331,13 @@ extern "C" uintptr_t goroutine_morestack(RegisterFrame *frame,
     live += move_stack(g, new_size, live, frame, vector_state);
 
   enter_stack_limit(ts, stack_limit_for(g));
-  const uintptr_t resume_sp = live - 8;
+  uintptr_t resume_sp = live - 8;
   *reinterpret_cast<uintptr_t *>(resume_sp) = resume_pc;
+  if (preempt) { // `ret` into the stub, which returns to resume_pc
+    resume_sp -= 8;
+    *reinterpret_cast<uintptr_t *>(resume_sp) =
+        reinterpret_cast<uintptr_t>(&goroutine_preempt_stub);
+  }
   return resume_sp;
 }
 

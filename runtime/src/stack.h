@@ -30,6 +30,9 @@ constexpr uintptr_t kStackPoison = 0xfffffffffffffadeULL;
 // Smallest and largest stack sizes the allocator knows (powers of two). The
 // largest fits below any top offset in a 4 GiB band (stack_alloc.cpp).
 constexpr size_t kStackMinAllowed = 1024;
+// Where a parked goroutine that uses little stack waits when there are many
+// goroutines (stack_compact). Never run on: execute() expands it first.
+constexpr size_t kStackCompactSize = 512;
 constexpr size_t kStackMaxAllowed = size_t{1} << 31;
 
 // Returns a stack of `size` bytes (a power of two >= kStackMinAllowed) for a
@@ -58,6 +61,13 @@ void stack_init_context(Goroutine *g);
 // quarter of its stack, move it to one half the size (never below
 // settings.stackmin).
 void stack_shrink(Goroutine *g);
+
+// At park time, with `goroutines` alive: if settings.compactpark allows and
+// g's live stack fits, moves g to a kStackCompactSize stack (remembering its
+// size in g->expanded_size) and returns true.
+bool stack_compact(Goroutine *g, uint64_t goroutines);
+// Moves a compacted goroutine back to a stack of its former size.
+void stack_expand(Goroutine *g);
 
 // The value the split-stack limit slot must hold while g runs.
 inline uintptr_t stack_limit_for(const Goroutine *g) {

@@ -53,19 +53,19 @@
 namespace go::runtime {
 namespace {
 
-constexpr int kMinClassShift = 10; // 1 KiB
-constexpr int kNumClasses = 22;    // 1 KiB .. 2 GiB
+constexpr int kMinClassShift = 9; // 512 bytes (parked, compacted stacks)
+constexpr int kNumClasses = 23;   // 512 bytes .. 2 GiB
 constexpr uint64_t kBandSize = uint64_t{1} << 32;
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kGuardRegion = uint64_t{64} * 1024;
 constexpr uint64_t kSpanSize = uint64_t{64} * 1024;
 // Top offsets live in the upper half of a band (kStackMaxAllowed below them).
 constexpr uint64_t kTopOffsetMin = kBandSize / 2 + kGuardRegion;
-constexpr int kCachedClassMax = 5; // per-thread caches: 1 KiB .. 32 KiB
+constexpr int kCachedClassMax = 6; // per-thread caches: 512 B .. 32 KiB
 constexpr size_t kCacheCapacity = 32;
 constexpr size_t kCachedBytesPerClass = size_t{64} * 1024 * 1024;
 
-static_assert(size_t{1} << kMinClassShift == kStackMinAllowed);
+static_assert(size_t{1} << kMinClassShift == kStackCompactSize);
 static_assert(size_t{1} << (kMinClassShift + kNumClasses - 1) ==
               kStackMaxAllowed);
 static_assert(kStackMaxAllowed + kGuardRegion <= kTopOffsetMin);
@@ -353,7 +353,7 @@ struct StackCache {
 thread_local StackCache cache;
 
 void check_size(size_t size) {
-  if (size < kStackMinAllowed || size > kStackMaxAllowed ||
+  if (size < kStackCompactSize || size > kStackMaxAllowed ||
       (size & (size - 1)) != 0)
     fatal("stack_alloc: bad stack size %zu", size);
 }

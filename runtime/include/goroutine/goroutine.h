@@ -53,6 +53,161 @@ typedef struct goroutine_mem_stats {
 /* Fills *stats with a snapshot of the counters. */
 void goroutine_read_mem_stats(goroutine_mem_stats *stats);
 
+/* ---- Scheduling ------------------------------------------------------- */
+
+/* Starts fn(arg) as a new goroutine and returns its id. Callable from
+ * goroutines and, while go::run is active, from any thread. */
+uint64_t goroutine_spawn(void (*fn)(void *), void *arg);
+
+/* Goroutines that exist now (running, runnable or blocked). */
+uint64_t goroutine_num_goroutine(void);
+
+/* The number of Ps: goroutines running at the same time (GOROUTINE_MAXPROCS,
+ * default the number of CPUs). */
+int goroutine_maxprocs(void);
+
+/* Brackets a call that may block its OS thread (file I/O, a blocking
+ * library): the thread lends its P to another thread meanwhile, like Go's
+ * entersyscall/exitsyscall. Outside goroutines they do nothing. */
+void goroutine_enter_blocking(void);
+void goroutine_exit_blocking(void);
+
+/* ---- Channels --------------------------------------------------------- */
+
+/* How a channel moves its elements. move constructs *dst from *src (src stays
+ * owned by the caller); NULL means memcpy. destroy NULL means trivial. */
+typedef struct goroutine_elem_ops {
+  size_t size;
+  size_t align;
+  void (*move)(void *dst, void *src);
+  void (*destroy)(void *obj);
+} goroutine_elem_ops;
+
+typedef struct goroutine_chan goroutine_chan;
+
+/* A new channel with `cap` buffered elements (0: unbuffered), holding one
+ * reference. ops must outlive the channel. */
+goroutine_chan *goroutine_chan_make(const goroutine_elem_ops *ops, size_t cap);
+/* Reference counting: channels are shared handles, like Go's. */
+void goroutine_chan_retain(goroutine_chan *c);
+void goroutine_chan_release(goroutine_chan *c);
+
+/* Sends *elem (moved). Blocks unless block == 0; returns 1 when sent, 0 when
+ * block == 0 and it could not be sent now. A send on a closed channel panics;
+ * a blocking send on a NULL channel blocks forever. */
+int goroutine_chan_send(goroutine_chan *c, void *elem __attribute__((noescape)),
+                        int block);
+/* Receives into the raw storage at elem. Returns 1 when the operation
+ * completed: *received is 1 if a value was constructed at elem, 0 if the
+ * channel is closed and drained. Returns 0 when block == 0 and nothing was
+ * ready. */
+int goroutine_chan_recv(goroutine_chan *c, void *elem __attribute__((noescape)),
+                        int block, int *received __attribute__((noescape)));
+/* Closes c: receivers drain the buffer, then see closed. Closing a closed or
+ * NULL channel panics. */
+void goroutine_chan_close(goroutine_chan *c);
+size_t goroutine_chan_len(const goroutine_chan *c);
+size_t goroutine_chan_cap(const goroutine_chan *c);
+
+enum { GOROUTINE_SELECT_SEND = 1, GOROUTINE_SELECT_RECV = 2 };
+
+/* One case of a select. For a receive, elem is raw storage and `received`
+ * says on return whether a value was constructed there. A NULL chan never
+ * becomes ready (Go's nil channel). */
+typedef struct goroutine_select_case {
+  goroutine_chan *chan;
+  void *elem;
+  int dir; /* GOROUTINE_SELECT_SEND or GOROUTINE_SELECT_RECV */
+  int received;
+} goroutine_select_case;
+
+/* Waits until one of the n cases can proceed and performs it, choosing
+ * uniformly at random among the ready ones. Returns its index; returns -1 at
+ * once if block == 0 (a default case) and none is ready. The cases may live on
+ * the goroutine's stack: the runtime relocates what it keeps of them. */
+long goroutine_select(goroutine_select_case *cases __attribute__((noescape)),
+                      size_t n, int block);
+
+/* ---- Synchronization (zero-initialized structs are ready to use) ----- */
+
+/* A FIFO of parked goroutines with its own spin lock; the building block of
+ * the sync types. Fields are the runtime's. */
+typedef struct goroutine_waitq {
+  void *head;
+  void *tail;
+  uint32_t lock;
+  uint32_t pad;
+} goroutine_waitq;
+
+typedef struct goroutine_mutex {
+  uint32_t state; /* bit 0 locked, bit 1 waiters */
+  uint32_t pad;
+  goroutine_waitq waiters;
+} goroutine_mutex;
+void goroutine_mutex_lock(goroutine_mutex *m);
+int goroutine_mutex_trylock(goroutine_mutex *m);
+void goroutine_mutex_unlock(goroutine_mutex *m);
+
+typedef struct goroutine_rwmutex {
+  goroutine_waitq readers; /* its lock guards every field */
+  goroutine_waitq writers;
+  int32_t active_readers;
+  int32_t writer; /* 1 while a writer holds it */
+  int32_t waiting_writers;
+  int32_t pad;
+} goroutine_rwmutex;
+void goroutine_rwmutex_lock(goroutine_rwmutex *m);
+int goroutine_rwmutex_trylock(goroutine_rwmutex *m);
+void goroutine_rwmutex_unlock(goroutine_rwmutex *m);
+void goroutine_rwmutex_rlock(goroutine_rwmutex *m);
+int goroutine_rwmutex_tryrlock(goroutine_rwmutex *m);
+void goroutine_rwmutex_runlock(goroutine_rwmutex *m);
+
+typedef struct goroutine_cond {
+  goroutine_waitq waiters;
+} goroutine_cond;
+/* Unlocks m, waits for a signal, locks m again. */
+void goroutine_cond_wait(goroutine_cond *c, goroutine_mutex *m);
+void goroutine_cond_signal(goroutine_cond *c);
+void goroutine_cond_broadcast(goroutine_cond *c);
+
+typedef struct goroutine_waitgroup {
+  uint64_t state; /* counter in the high 32 bits, waiters in the low 32 */
+  goroutine_waitq waiters;
+} goroutine_waitgroup;
+void goroutine_waitgroup_add(goroutine_waitgroup *wg, int64_t delta);
+void goroutine_waitgroup_wait(goroutine_waitgroup *wg);
+
+/* ---- Time -------------------------------------------------------------- */
+
+/* CLOCK_MONOTONIC in nanoseconds (std::chrono::steady_clock). */
+int64_t goroutine_nanotime(void);
+/* Parks the calling goroutine until nanotime() >= when (a thread that runs no
+ * goroutine sleeps). */
+void goroutine_sleep_until(int64_t when);
+
+typedef struct goroutine_timer goroutine_timer;
+/* Calls fn(arg) on a runtime thread at `when`, then every `period` ns if
+ * period > 0. fn must not block: it runs inside the scheduler (sending on a
+ * channel without blocking is what it is for). */
+goroutine_timer *goroutine_timer_start(int64_t when, int64_t period,
+                                       void (*fn)(void *), void *arg);
+/* Stops t and frees it; returns 1 if it had not fired yet (or is periodic).
+ * Every timer from goroutine_timer_start is stopped exactly once; once it
+ * returns, fn is not running and never runs again. */
+int goroutine_timer_stop(goroutine_timer *t);
+/* A one-shot timer without a handle: calls fn(arg) at `when`, then frees
+ * itself. */
+void goroutine_after_func(int64_t when, void (*fn)(void *), void *arg);
+
+/* ---- Goroutine-local storage ------------------------------------------ */
+
+/* A new key; destroy(value) runs when a goroutine (or thread) that set a
+ * non-NULL value ends. */
+size_t goroutine_local_key(void (*destroy)(void *));
+/* The calling goroutine's slot for key (a thread's own, outside goroutines). */
+void **goroutine_local_slot(size_t key);
+
 #ifdef __cplusplus
 }
 #endif

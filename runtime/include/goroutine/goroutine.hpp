@@ -15,7 +15,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -91,6 +93,43 @@ template <class F> void run(F &&f) {
   goroutine_run(&detail::invoke_and_delete<Fn>, new Fn(std::forward<F>(f)));
 }
 
+// Starts f(args...) as a new goroutine, like Go's `go f(args...)`. f and the
+// arguments are decay-copied (moved when they are rvalues) to the heap; use
+// std::ref to pass by reference. Returns at once.
+template <class F, class... Args> void spawn(F &&f, Args &&...args) {
+  static_assert(std::is_invocable_v<std::decay_t<F> &, std::decay_t<Args> &...>,
+                "go::spawn(f, args...) needs f(args...) to be callable");
+  auto call = [fn = std::forward<F>(f),
+               tuple = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+    std::apply(fn, tuple);
+  };
+  using Fn = decltype(call);
+  goroutine_spawn(&detail::invoke_and_delete<Fn>, new Fn(std::move(call)));
+}
+
+// Goroutines that exist now, like Go's runtime.NumGoroutine().
+inline uint64_t num_goroutine() noexcept { return goroutine_num_goroutine(); }
+
+// How many goroutines run at once (GOROUTINE_MAXPROCS, default: the CPUs).
+inline int maxprocs() noexcept { return goroutine_maxprocs(); }
+
+// Runs f() as a call that may block the OS thread (blocking I/O, a library
+// that waits): meanwhile the thread's P runs other goroutines. Returns f's
+// result.
+template <class F> decltype(auto) blocking(F &&f) {
+  struct Exit {
+    ~Exit() { goroutine_exit_blocking(); }
+  };
+  goroutine_enter_blocking();
+  Exit exit;
+  return std::forward<F>(f)();
+}
+
 } // namespace go
+
+#include <goroutine/chan.hpp>
+#include <goroutine/local.hpp>
+#include <goroutine/sync.hpp>
+#include <goroutine/time.hpp>
 
 #endif // GOROUTINE_GOROUTINE_HPP

@@ -23,6 +23,8 @@
 #define G_STACK_LO 0
 #define G_STACK_HI 8
 #define G_STACKGUARD 16
+#define G_SCHED_SP 24
+#define G_PREEMPT 32 // a byte
 
 // struct RegisterFrame (runtime.h): what morestack.S stores on g0's stack.
 // The callee-saved registers sit below offset 64 so that the CFI in

@@ -92,6 +92,84 @@ goroutine_trampoline:
         .cfi_endproc
         .size   goroutine_trampoline, . - goroutine_trampoline
 
+
+// Where a preempted goroutine goes (proc.cpp, sysmon): goroutine_morestack
+// returns here instead of to the function whose prologue trapped.
+//   Entry: %rsp = the trapped function's entry %rsp - 8, holding the address
+//          to resume at (its body, as if the check had passed); every
+//          register as at the trap (%r10, %r11 and the flags are dead there).
+//   Exit:  every general register, the flags and the vector state restored;
+//          `ret` to the resume address.
+// In between it saves them on the goroutine stack and calls
+// goroutine_preempt_park, which switches to g0 until the goroutine runs
+// again. goroutine_morestack made sure the stack has room for all of it
+// (kPreemptStubBytes + XSAVE area). Saved words that point into the stack
+// are relocated with the rest if the stack moves meanwhile.
+        .globl  goroutine_preempt_stub
+        .type   goroutine_preempt_stub, @function
+        .p2align 4
+goroutine_preempt_stub:
+        .cfi_startproc
+        .cfi_signal_frame               // the return address is exact
+        pushq   %rbp
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset rbp, 0
+        movq    %rsp, %rbp
+        .cfi_def_cfa_register rbp
+        pushfq
+        pushq   %rax
+        pushq   %rcx
+        pushq   %rdx
+        pushq   %rsi
+        pushq   %rdi
+        pushq   %r8
+        pushq   %r9
+        pushq   %r10
+        pushq   %r11
+        movl    goroutine_xsave_size(%rip), %ecx
+        subq    %rcx, %rsp
+        andq    $-64, %rsp
+        cmpl    $0, goroutine_xsave_enabled(%rip)
+        je      1f
+        xorl    %eax, %eax              // XSAVE header must start zeroed
+        movq    %rax, 512(%rsp)
+        movq    %rax, 520(%rsp)
+        movq    %rax, 528(%rsp)
+        movq    %rax, 536(%rsp)
+        movq    %rax, 544(%rsp)
+        movq    %rax, 552(%rsp)
+        movq    %rax, 560(%rsp)
+        movq    %rax, 568(%rsp)
+        movl    $-1, %eax
+        movl    $-1, %edx
+        xsave64 (%rsp)
+        jmp     2f
+1:      fxsave64 (%rsp)
+2:      call    goroutine_preempt_park
+        cmpl    $0, goroutine_xsave_enabled(%rip)
+        je      3f
+        movl    $-1, %eax
+        movl    $-1, %edx
+        xrstor64 (%rsp)
+        jmp     4f
+3:      fxrstor64 (%rsp)
+4:      leaq    -80(%rbp), %rsp
+        popq    %r11
+        popq    %r10
+        popq    %r9
+        popq    %r8
+        popq    %rdi
+        popq    %rsi
+        popq    %rdx
+        popq    %rcx
+        popq    %rax
+        popfq
+        popq    %rbp
+        .cfi_def_cfa rsp, 8
+        ret
+        .cfi_endproc
+        .size   goroutine_preempt_stub, . - goroutine_preempt_stub
+
         .text
 
 // void goroutine_systemstack(void (*fn)(void *), void *arg)

@@ -60,8 +60,8 @@
 .endm
 
 // Fast path, on the goroutine stack, for a trap that needs nothing: the
-// frame fits above the real limit (g->stackguard) and this is not the trap on
-// which torture mode moves the stack. That is every trap but the Nth when the
+// frame fits above the real limit (g->stackguard), no preemption is pending
+// (g->preempt) and this is not the trap on which torture mode moves the stack. That is every trap but the Nth when the
 // limit slot holds kStackPoison (stackmove=N), so torture runs at a few
 // nanoseconds per function entry instead of a full register save.
 // Uses 16 bytes below %rsp (inside the guard area), %r11 = thread state;
@@ -76,6 +76,8 @@
         jb      2f                      // (an absurd request: slow path)
         cmpq    G_STACKGUARD(%rax), %rcx
         jbe     2f                      // does not fit: grow
+        cmpb    $0, G_PREEMPT(%rax)
+        jne     2f                      // sysmon asks it to yield
         decq    TLS_TORTURE_COUNTDOWN(%r11)
         jz      2f                      // torture: the Nth trap moves
         popq    %rcx
