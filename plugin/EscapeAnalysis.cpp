@@ -107,6 +107,23 @@ bool isReturnedLibParam(const Function *Callee, unsigned I,
          TLI.getLibFunc(*Callee, LF) && TLI.has(LF);
 }
 
+// True if parameter I of the declaration `Callee` is a pointer the goroutine
+// runtime may keep while the caller is parked, in records it relocates when
+// the caller's stack moves (runtime/src/chan.cpp): a channel operation's
+// element and result, a select's cases. Keeping them is not an escape. (They
+// cannot be marked nocapture: a moved value may point into itself, like a
+// std::string's inline buffer, and LLVM would assume it cannot.)
+bool isRuntimeRelocatedParam(const Function *Callee, unsigned I) {
+  if (Callee == nullptr || !Callee->isDeclaration())
+    return false;
+  const StringRef Name = Callee->getName();
+  if (Name == "goroutine_chan_send")
+    return I == 1;
+  if (Name == "goroutine_chan_recv")
+    return I == 1 || I == 3;
+  return Name == "goroutine_select" && I == 0;
+}
+
 // A parameter's source name, from debug info (clang drops value names),
 // quoted; else its position.
 std::string parameterName(const Argument &A) {
@@ -453,7 +470,8 @@ private:
         if (I < S->Params.size())
           return S->Params[I];
     ParamSummary P;
-    P.Captures = !CB.doesNotCapture(I) && !CB.isByValArgument(I);
+    P.Captures = !CB.doesNotCapture(I) && !CB.isByValArgument(I) &&
+                 !isRuntimeRelocatedParam(Callee, I);
     if (P.Captures && isReturnedLibParam(Callee, I, TLI)) {
       P.Captures = false;
       P.Returned = true;

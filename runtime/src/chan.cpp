@@ -129,7 +129,7 @@ void unlock_waiting(Goroutine *g, void *) {
 }
 
 [[noreturn]] void block_forever(WaitReason reason) {
-  park(reason, [](Goroutine *, void *) {}, nullptr);
+  park(reason, [](Goroutine *, void *) {}, nullptr, true);
   fatal("a goroutine blocked forever was woken");
 }
 
@@ -474,7 +474,7 @@ extern "C" void goroutine_chan_release(goroutine_chan *h) {
 }
 
 extern "C" GOROUTINE_PARK_PATH int goroutine_chan_send(
-    goroutine_chan *h, void *elem __attribute__((noescape)), int block) {
+    goroutine_chan *h, void *elem, int block) {
   Chan *c = reinterpret_cast<Chan *>(h);
   if (c == nullptr) {
     if (!block)
@@ -486,7 +486,7 @@ extern "C" GOROUTINE_PARK_PATH int goroutine_chan_send(
   if (op.outcome == Outcome::WouldBlock)
     return 0;
   if (op.outcome == Outcome::Park) {
-    park(WaitReason::ChanSend, unlock_waiting, nullptr);
+    park(WaitReason::ChanSend, unlock_waiting, nullptr, true);
     Goroutine *g = current_g();
     g->waiting = nullptr;
     if (!g->sudog.success)
@@ -496,8 +496,8 @@ extern "C" GOROUTINE_PARK_PATH int goroutine_chan_send(
 }
 
 extern "C" GOROUTINE_PARK_PATH int
-goroutine_chan_recv(goroutine_chan *h, void *elem __attribute__((noescape)),
-                    int block, int *received __attribute__((noescape))) {
+goroutine_chan_recv(goroutine_chan *h, void *elem,
+                    int block, int *received) {
   Chan *c = reinterpret_cast<Chan *>(h);
   *received = 0;
   if (c == nullptr) {
@@ -510,7 +510,7 @@ goroutine_chan_recv(goroutine_chan *h, void *elem __attribute__((noescape)),
   if (op.outcome == Outcome::WouldBlock)
     return 0;
   if (op.outcome == Outcome::Park) {
-    park(WaitReason::ChanReceive, unlock_waiting, nullptr);
+    park(WaitReason::ChanReceive, unlock_waiting, nullptr, true);
     Goroutine *g = current_g();
     g->waiting = nullptr;
     op.received = g->sudog.success;
@@ -558,7 +558,7 @@ extern "C" size_t goroutine_chan_cap(const goroutine_chan *h) {
 }
 
 extern "C" GOROUTINE_PARK_PATH long
-goroutine_select(goroutine_select_case *cases __attribute__((noescape)),
+goroutine_select(goroutine_select_case *cases,
                  size_t n, int block) {
   if (n > kMaxSelectCases)
     fatal("select with %zu cases (at most %zu)", n, kMaxSelectCases);
@@ -583,7 +583,7 @@ goroutine_select(goroutine_select_case *cases __attribute__((noescape)),
   });
   if (op.outcome != Outcome::Park)
     return op.chosen;
-  park(WaitReason::Select, unlock_waiting, nullptr);
+  park(WaitReason::Select, unlock_waiting, nullptr, true);
   on_system_stack([&op] {
     uint16_t small[64];
     op.order = op.n <= 32 ? small

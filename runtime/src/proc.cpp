@@ -193,12 +193,17 @@ void runq_put(P *p, Goroutine *g, bool next) {
   }
 }
 
-Goroutine *runq_get(P *p) {
+// Takes the next goroutine of p's queue; *inherit says it came from runnext
+// (it inherits the current time slice, so a pair of goroutines handing off to
+// each other still gets preempted after 10 ms, as in Go).
+Goroutine *runq_get(P *p, bool *inherit) {
   Goroutine *next = p->runnext.load(std::memory_order_relaxed);
+  *inherit = true;
   if (next != nullptr &&
       p->runnext.compare_exchange_strong(next, nullptr,
                                          std::memory_order_acq_rel))
     return next;
+  *inherit = false;
   for (;;) {
     uint32_t head = p->runq_head.load(std::memory_order_acquire);
     const uint32_t tail = p->runq_tail.load(std::memory_order_relaxed);
@@ -510,9 +515,9 @@ void goroutine_exit(M *m, Goroutine *g) {
   }
 }
 
-// Switches from g0 into g and back; returns when g switches out.
-void execute(ThreadState &ts, M *m, Goroutine *g) {
-  m->p->schedtick.fetch_add(1, std::memory_order_relaxed);
+// Gets g ready to be switched into (on g0): its first stack, or its stack
+// back from a compacted park.
+void prepare(Goroutine *g) {
   if (g->stack.lo == 0) { // first run: stacks are allocated late
     g->stack = stack_alloc(settings.stackmin);
     g->stackguard = g->stack.lo + kStackGuard;
@@ -520,20 +525,25 @@ void execute(ThreadState &ts, M *m, Goroutine *g) {
   } else if (g->expanded_size != 0) {
     stack_expand(g);
   }
+}
+
+bool enterable(const Goroutine *g) {
+  return g->stack.lo != 0 && g->expanded_size == 0;
+}
+
+// Makes g the goroutine of this thread (before switching into it).
+inline void enter(ThreadState &ts, M *m, Goroutine *g, bool inherit) {
+  if (!inherit) { // only the owner writes it: no locked instruction needed
+    std::atomic<uint64_t> &tick = m->p->schedtick;
+    tick.store(tick.load(std::memory_order_relaxed) + 1,
+               std::memory_order_relaxed);
+  }
   g->status.store(GoroutineStatus::Running, std::memory_order_relaxed);
   g->preempt.store(false, std::memory_order_relaxed);
   ts.g = g;
   m->curg.store(g, std::memory_order_release);
   if (ts.torture_countdown == 0)
     ts.torture_countdown = settings.stackmove; // 0 (off) stays 0
-  SideStack thread_side;
-  side_stack_switch(&thread_side, &g->side);
-  enter_stack_limit(ts, stack_limit_for(g));
-  goroutine_switch(&ts.g0_sp, g->sched_sp);
-  enter_stack_limit(ts, 0);
-  side_stack_switch(&g->side, &thread_side);
-  m->curg.store(nullptr, std::memory_order_release);
-  ts.g = nullptr;
 }
 
 // g has switched out to this M's g0 for ts.switch_reason.
@@ -584,7 +594,8 @@ void stopm(M *m, int64_t timeout_ns) {
 
 // Looks for a goroutine to run; returns null only to go::run's M once the
 // main goroutine is done.
-Goroutine *find_runnable(M *m) {
+Goroutine *find_runnable(M *m, bool *inherit) {
+  *inherit = false;
   for (;;) {
     if (m->is_main && sched.main_done.load(std::memory_order_acquire))
       return nullptr;
@@ -620,15 +631,16 @@ Goroutine *find_runnable(M *m) {
       releasep(m);
       continue;
     }
-    const int64_t now = nanotime();
-    run_timers(p, now);
+    if (p->timer0_when.load(std::memory_order_relaxed) != 0)
+      run_timers(p, nanotime());
     if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && sched.runq_size.load() > 0) {
       std::lock_guard<std::mutex> lock(sched.lock);
       if (Goroutine *g = globrunq_get(p, 1))
         return g;
     }
-    if (Goroutine *g = runq_get(p))
+    if (Goroutine *g = runq_get(p, inherit))
       return g;
+    *inherit = false;
     if (sched.runq_size.load(std::memory_order_acquire) > 0) {
       std::lock_guard<std::mutex> lock(sched.lock);
       if (Goroutine *g = globrunq_get(p, 0))
@@ -653,8 +665,9 @@ Goroutine *find_runnable(M *m) {
             return g;
         }
       }
-      if (Goroutine *g = runq_get(p)) // a timer readied something
+      if (Goroutine *g = runq_get(p, inherit)) // a timer readied something
         return g;
+      *inherit = false;
     }
     // Nothing: give the P back.
     {
@@ -687,15 +700,28 @@ Goroutine *find_runnable(M *m) {
 
 // The scheduler loop of an M. Returns only on go::run's M.
 void schedule(M *m) {
-  ThreadState &ts = goroutine_thread_state;
+  ThreadState &ts = goroutine_thread_state; // g0 never changes threads
   for (;;) {
-    Goroutine *g = find_runnable(m);
-    if (g == nullptr)
+    Goroutine *g = m->handoff;
+    bool inherit = m->handoff_inherit;
+    m->handoff = nullptr;
+    if (g == nullptr && (g = find_runnable(m, &inherit)) == nullptr)
       return;
     if (m->spinning)
       reset_spinning(m);
-    execute(ts, m, g);
-    after_switch(ts, m, g);
+    prepare(g);
+    enter(ts, m, g, inherit);
+    side_stack_switch(&m->thread_side, &g->side);
+    enter_stack_limit(ts, stack_limit_for(g));
+    goroutine_switch(&ts.g0_sp, g->sched_sp);
+    // Back on g0: some goroutine (g, or one g switched to) switched out.
+    Goroutine *out = ts.g;
+    enter_stack_limit(ts, 0);
+    side_stack_switch(&out->side, &m->thread_side);
+    m->curg.store(nullptr, std::memory_order_release);
+    ts.g = nullptr;
+    m->switched_out = nullptr;
+    after_switch(ts, m, out);
   }
 }
 
@@ -915,9 +941,81 @@ void wake_for_timer(int64_t) {
     wakep();
 }
 
+namespace {
+
+// The next goroutine of this P, to switch to directly instead of through g0;
+// null when g0 should decide (every 61st switch, for the global queue, and
+// every 8th while timers are pending, as find_runnable would).
+__attribute__((always_inline)) inline Goroutine *direct_next(M *m,
+                                                           bool *inherit) {
+  P *p = m->p;
+  const uint32_t n = ++m->switches;
+  if (n % 61 == 0 ||
+      (n % 8 == 0 && p->timer0_when.load(std::memory_order_relaxed) != 0))
+    return nullptr;
+  Goroutine *next = runq_get(p, inherit);
+  if (next != nullptr && !enterable(next)) { // needs g0's help first
+    m->handoff = next;
+    m->handoff_inherit = *inherit;
+    return nullptr;
+  }
+  return next;
+}
+
+// Finishes a direct switch on the goroutine switched to: the one that
+// switched out is saved now, so it can be requeued or its park completed.
+__attribute__((always_inline)) inline void finish_switch() {
+  ThreadState &ts = this_thread();
+  M *m = ts.m;
+  Goroutine *prev = m->switched_out;
+  if (prev == nullptr)
+    return; // came from g0, which did it
+  m->switched_out = nullptr;
+  if (ts.switch_reason == SwitchReason::Yield) {
+    prev->status.store(GoroutineStatus::Runnable, std::memory_order_relaxed);
+    P *p = m->p;
+    const uint32_t tail = p->runq_tail.load(std::memory_order_relaxed);
+    if (tail - p->runq_head.load(std::memory_order_acquire) <
+        P::kRunQueueSize) {
+      p->runq[tail % P::kRunQueueSize].store(prev, std::memory_order_relaxed);
+      p->runq_tail.store(tail + 1, std::memory_order_release);
+    } else {
+      on_system_stack([&] { runq_put(p, prev, false); });
+    }
+  } else { // Park with a light callback
+    prev->park_after(prev, prev->park_arg);
+  }
+}
+
+// Switches the calling goroutine g out for `why`, directly to the next
+// goroutine of its P when `direct` allows and there is one, else to g0.
+// Returns when g runs again (possibly on another thread).
+__attribute__((always_inline)) inline void switch_out(Goroutine *g,
+                                                      SwitchReason why,
+                                                      bool direct) {
+  ThreadState &ts = this_thread();
+  M *m = ts.m;
+  ts.switch_reason = why;
+  m->switched_out = g;
+  bool inherit = false;
+  Goroutine *next = direct ? direct_next(m, &inherit) : nullptr;
+  if (next != nullptr) {
+    enter(ts, m, next, inherit);
+    side_stack_switch(&g->side, &next->side);
+    enter_stack_limit(ts, stack_limit_for(next));
+    goroutine_switch(&g->sched_sp, next->sched_sp);
+  } else {
+    goroutine_switch(&g->sched_sp, ts.g0_sp);
+  }
+  finish_switch();
+}
+
+} // namespace
+
 GOROUTINE_PARK_PATH void park(WaitReason reason,
-                              void (*after)(Goroutine *, void *), void *arg) {
-  ThreadState &ts = goroutine_thread_state;
+                              void (*after)(Goroutine *, void *), void *arg,
+                              bool light) {
+  ThreadState &ts = this_thread();
   Goroutine *g = ts.g;
   if (g == nullptr)
     fatal("a blocking operation outside a goroutine (use it from a "
@@ -928,15 +1026,19 @@ GOROUTINE_PARK_PATH void park(WaitReason reason,
   g->park_after = after;
   g->park_arg = arg;
   g->status.store(GoroutineStatus::Waiting, std::memory_order_relaxed);
-  ts.switch_reason = SwitchReason::Park;
-  goroutine_switch(&g->sched_sp, ts.g0_sp);
+  // Compacting the parked stack (many goroutines) is g0's work.
+  const bool direct =
+      light && (settings.compactpark == 0 ||
+                counters.num_goroutine.load(std::memory_order_relaxed) <
+                    settings.compactpark);
+  switch_out(g, SwitchReason::Park, direct);
 }
 
 void park_unlock(WaitReason reason, uint32_t *word) {
   park(
       reason,
       [](Goroutine *, void *w) { spin_unlock(static_cast<uint32_t *>(w)); },
-      word);
+      word, true);
 }
 
 const char *wait_reason_string(WaitReason r) {
@@ -977,28 +1079,24 @@ using namespace go::runtime;
 
 // The bottom frame of every goroutine, entered from goroutine_trampoline.
 extern "C" GOROUTINE_PARK_PATH [[noreturn]] void goroutine_main(Goroutine *g) {
+  finish_switch(); // a goroutine switched to this one directly
   g->entry(g->entry_arg);
-  ThreadState &ts = goroutine_thread_state;
-  ts.switch_reason = SwitchReason::Exit;
-  goroutine_switch(&g->sched_sp, ts.g0_sp);
+  switch_out(g, SwitchReason::Exit, false);
   __builtin_trap(); // a dead goroutine is never resumed
 }
 
 extern "C" GOROUTINE_PARK_PATH void goroutine_yield() {
-  ThreadState &ts = goroutine_thread_state;
+  ThreadState &ts = this_thread();
   Goroutine *g = ts.g;
   if (g == nullptr || ts.m->blocking)
     return;
-  ts.switch_reason = SwitchReason::Yield;
-  goroutine_switch(&g->sched_sp, ts.g0_sp);
+  switch_out(g, SwitchReason::Yield, true);
 }
 
 // Called by goroutine_preempt_stub (context.S) on the goroutine's stack, with
 // every register of the interrupted code saved below it.
 extern "C" GOROUTINE_PARK_PATH void goroutine_preempt_park() {
-  ThreadState &ts = goroutine_thread_state;
-  ts.switch_reason = SwitchReason::Preempt;
-  goroutine_switch(&ts.g->sched_sp, ts.g0_sp);
+  switch_out(this_thread().g, SwitchReason::Preempt, false);
 }
 
 extern "C" uint64_t goroutine_spawn(void (*fn)(void *), void *arg) {
@@ -1063,7 +1161,7 @@ extern "C" void goroutine_run(void (*fn)(void *), void *arg) {
 }
 
 extern "C" uint64_t goroutine_id() {
-  const Goroutine *g = goroutine_thread_state.g;
+  const Goroutine *g = this_thread().g;
   return g != nullptr ? g->id : 0;
 }
 
@@ -1077,7 +1175,7 @@ extern "C" int goroutine_maxprocs() {
 }
 
 extern "C" GOROUTINE_PARK_PATH void goroutine_enter_blocking() {
-  ThreadState &ts = goroutine_thread_state;
+  ThreadState &ts = this_thread();
   M *m = ts.m;
   if (ts.g == nullptr || m == nullptr || m->blocking)
     return;
@@ -1089,7 +1187,7 @@ extern "C" GOROUTINE_PARK_PATH void goroutine_enter_blocking() {
 }
 
 extern "C" GOROUTINE_PARK_PATH void goroutine_exit_blocking() {
-  ThreadState &ts = goroutine_thread_state;
+  ThreadState &ts = this_thread();
   M *m = ts.m;
   if (ts.g == nullptr || m == nullptr || !m->blocking)
     return;
@@ -1110,14 +1208,12 @@ extern "C" GOROUTINE_PARK_PATH void goroutine_exit_blocking() {
       got = true;
     }
   });
-  if (got)
-    return;
-  ts.switch_reason = SwitchReason::Requeue;
-  goroutine_switch(&ts.g->sched_sp, ts.g0_sp);
+  if (!got)
+    switch_out(ts.g, SwitchReason::Requeue, false);
 }
 
 extern "C" size_t goroutine_stack_size() {
-  const Goroutine *g = goroutine_thread_state.g;
+  const Goroutine *g = this_thread().g;
   return g != nullptr ? g->stack.size() : 0;
 }
 

@@ -247,4 +247,19 @@ template <class F> void on_system_stack(F &&f) {
 extern "C" constinit thread_local go::runtime::ThreadState
     goroutine_thread_state __attribute__((tls_model("initial-exec")));
 
+namespace go::runtime {
+// The calling thread's ThreadState, read afresh. Code on a goroutine's stack
+// must use this after anything that can switch goroutines: the goroutine may
+// resume on another thread, and the compiler treats the address of a
+// thread_local as constant within a function (it would reuse the old
+// thread's).
+inline ThreadState &this_thread() {
+  ThreadState *p;
+  asm volatile("movq %%fs:0, %0\n\t"
+               "addq goroutine_thread_state@gottpoff(%%rip), %0"
+               : "=r"(p));
+  return *p;
+}
+} // namespace go::runtime
+
 #endif // GOROUTINE_RUNTIME_H

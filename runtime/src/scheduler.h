@@ -89,23 +89,36 @@ struct M {
   bool is_main = false;  // the thread that called go::run
   bool exit_requested = false;
   std::atomic<Goroutine *> curg{nullptr};
+  SideStack thread_side; // the side stack of code outside goroutines
+  // Set by a goroutine switching out: g0, or the goroutine it switches to
+  // directly, finishes the switch (requeue it, run its park callback).
+  Goroutine *switched_out = nullptr;
+  // A goroutine a direct switch took from the queue but could not enter
+  // (no stack yet, or compacted): g0 runs it next.
+  Goroutine *handoff = nullptr;
+  bool handoff_inherit = false;
+  uint32_t switches = 0; // direct switches, to send every Nth through g0
   uintptr_t *limit_slot = nullptr; // this thread's %fs:0x70
   uint64_t fastrand = 0;
   pthread_t thread{};
 };
 
 // The current thread's M, or nullptr outside the scheduler.
-inline M *current_m() { return goroutine_thread_state.m; }
-inline Goroutine *current_g() { return goroutine_thread_state.g; }
+inline M *current_m() { return this_thread().m; }
+inline Goroutine *current_g() { return this_thread().g; }
 
 // Makes g runnable on the current P (or the global queue) and wakes an idle
 // P if there is one. Any thread, any stack.
 void ready(Goroutine *g);
 
 // Parks the calling goroutine (must run on its own stack, in the park path):
-// switches to g0, which calls after(g, arg) and runs something else. Returns
-// when ready(g) has been called and g runs again.
-void park(WaitReason reason, void (*after)(Goroutine *, void *), void *arg);
+// switches out, and whoever runs next on its thread (g0, or another goroutine
+// switched to directly) calls after(g, arg) once its context is saved.
+// Returns when ready(g) has been called and g runs again. A `light` after
+// (a few dozen bytes of stack, no libc) may run on the next goroutine's
+// stack; anything else runs on g0.
+void park(WaitReason reason, void (*after)(Goroutine *, void *), void *arg,
+          bool light = false);
 // park() whose `after` releases the spin lock at *word.
 void park_unlock(WaitReason reason, uint32_t *word);
 

@@ -145,13 +145,6 @@ size_t SideStack::bytes() const {
   return n;
 }
 
-void side_stack_switch(SideStack *prev, SideStack *next) {
-  prev->sp = __goroutine_side_sp;
-  prev->limit = __goroutine_side_limit;
-  __goroutine_side_sp = next->sp;
-  __goroutine_side_limit = next->limit;
-}
-
 } // namespace go::runtime
 
 // Called by plugin-generated code when a side frame does not fit in the

@@ -92,17 +92,20 @@ goroutine_chan *goroutine_chan_make(const goroutine_elem_ops *ops, size_t cap);
 void goroutine_chan_retain(goroutine_chan *c);
 void goroutine_chan_release(goroutine_chan *c);
 
+/* The goroutine plugin knows that the runtime may keep `elem`, `received`
+ * and `cases` below while the caller is parked, and relocates them when its
+ * stack moves: passing them is not an escape (docs/escape.md). */
+
 /* Sends *elem (moved). Blocks unless block == 0; returns 1 when sent, 0 when
  * block == 0 and it could not be sent now. A send on a closed channel panics;
  * a blocking send on a NULL channel blocks forever. */
-int goroutine_chan_send(goroutine_chan *c, void *elem __attribute__((noescape)),
-                        int block);
+int goroutine_chan_send(goroutine_chan *c, void *elem, int block);
 /* Receives into the raw storage at elem. Returns 1 when the operation
  * completed: *received is 1 if a value was constructed at elem, 0 if the
  * channel is closed and drained. Returns 0 when block == 0 and nothing was
  * ready. */
-int goroutine_chan_recv(goroutine_chan *c, void *elem __attribute__((noescape)),
-                        int block, int *received __attribute__((noescape)));
+int goroutine_chan_recv(goroutine_chan *c, void *elem, int block,
+                        int *received);
 /* Closes c: receivers drain the buffer, then see closed. Closing a closed or
  * NULL channel panics. */
 void goroutine_chan_close(goroutine_chan *c);
@@ -125,8 +128,7 @@ typedef struct goroutine_select_case {
  * uniformly at random among the ready ones. Returns its index; returns -1 at
  * once if block == 0 (a default case) and none is ready. The cases may live on
  * the goroutine's stack: the runtime relocates what it keeps of them. */
-long goroutine_select(goroutine_select_case *cases __attribute__((noescape)),
-                      size_t n, int block);
+long goroutine_select(goroutine_select_case *cases, size_t n, int block);
 
 /* ---- Synchronization (zero-initialized structs are ready to use) ----- */
 

@@ -23,8 +23,8 @@
 // void goroutine_switch(uintptr_t *save_sp, uintptr_t new_sp)
 //   Entry: %rdi = where to store this context's %rsp; %rsi = a saved %rsp.
 //   Exit:  returns in the context saved at new_sp, with its callee-saved
-//          registers restored. Caller-saved registers are clobbered as by any
-//          call.
+//          registers and control words restored. Caller-saved registers
+//          (%rax, %rcx included) are clobbered as by any call.
         .globl  goroutine_switch
         .type   goroutine_switch, @function
         .p2align 4
@@ -52,11 +52,15 @@ goroutine_switch:
         .cfi_adjust_cfa_offset 8
         stmxcsr (%rsp)
         fnstcw  4(%rsp)
+        movl    (%rsp), %eax            // loads of the sizes just stored,
+        movzwl  4(%rsp), %ecx           // so that they are forwarded
         movq    %rsp, (%rdi)
         movq    %rsi, %rsp              // same frame layout on the other side
-        ldmxcsr (%rsp)
-        fldcw   4(%rsp)
-        addq    $8, %rsp
+        cmpl    (%rsp), %eax            // same control words: skip the
+        jne     2f                      // loads (ldmxcsr and fldcw are slow)
+        cmpw    4(%rsp), %cx
+        jne     2f
+1:      addq    $8, %rsp
         .cfi_adjust_cfa_offset -8
         popq    %r15
         .cfi_adjust_cfa_offset -8
@@ -71,6 +75,10 @@ goroutine_switch:
         popq    %rbp
         .cfi_adjust_cfa_offset -8
         ret
+        .cfi_adjust_cfa_offset 64
+2:      ldmxcsr (%rsp)
+        fldcw   4(%rsp)
+        jmp     1b
         .cfi_endproc
         .size   goroutine_switch, . - goroutine_switch
 
