@@ -79,7 +79,7 @@ constinit thread_local go::runtime::ThreadState goroutine_thread_state
 
 namespace go::runtime {
 
-std::vector<Goroutine *> allgs;
+std::vector<Goroutine *> &allgs = *new std::vector<Goroutine *>;
 uint32_t allgs_lock = 0;
 
 namespace {
@@ -108,7 +108,9 @@ struct Sched {
   M *main_m = nullptr;
   std::vector<M *> allm;
 };
-Sched sched;
+// Never destroyed: worker threads may still be looking at it while the
+// process exits.
+Sched &sched = *new Sched;
 
 std::atomic<uint64_t> next_goroutine_id{1};
 std::atomic<uint64_t> next_m_id{1};
@@ -367,7 +369,12 @@ void startm(P *p, bool spinning) {
       }
     }
     m = midle_get();
-    if (m == nullptr) {
+    if (m != nullptr) {
+      // Under the lock, so that an M timing out of its sleep sees either
+      // itself still idle or its new P (stopm).
+      m->spinning = spinning;
+      m->nextp = p;
+    } else {
       m = new_m_record();
       m->spinning = spinning;
       m->nextp = p;
@@ -384,8 +391,6 @@ void startm(P *p, bool spinning) {
       return;
     }
   }
-  m->spinning = spinning;
-  m->nextp = p;
   m->park.wakeup();
 }
 
@@ -592,6 +597,17 @@ void stopm(M *m, int64_t timeout_ns) {
   midle_remove(m); // timed out or told to stop: still on the idle list
 }
 
+// The earliest timer of all Ps (0: none).
+int64_t earliest_timer() {
+  int64_t earliest = 0;
+  for (P *q : sched.allp) {
+    const int64_t w = q->timer0_when.load(std::memory_order_relaxed);
+    if (w != 0 && (earliest == 0 || w < earliest))
+      earliest = w;
+  }
+  return earliest;
+}
+
 // Looks for a goroutine to run; returns null only to go::run's M once the
 // main goroutine is done.
 Goroutine *find_runnable(M *m, bool *inherit) {
@@ -600,11 +616,21 @@ Goroutine *find_runnable(M *m, bool *inherit) {
     if (m->is_main && sched.main_done.load(std::memory_order_acquire))
       return nullptr;
     P *p = m->p;
-    if (p == nullptr) { // lost it in a blocking call, or woken without one
-      int64_t timeout = -1;
+    if (p == nullptr) { // gave it up, lost it in a blocking call, or new
+      // Take an idle P only for work that is there now (a due timer, the
+      // global queue); otherwise sleep until startm hands one over or the
+      // earliest timer is due.
+      const int64_t now = nanotime();
+      const int64_t timer = earliest_timer();
+      const bool work = sched.runq_size.load() > 0 ||
+                        (timer != 0 && timer <= now);
       {
         std::lock_guard<std::mutex> lock(sched.lock);
-        if (sched.running.load() && (p = pidle_get()) != nullptr) {
+        // goroutine_exit sets main_done under this lock: checked here, the
+        // wakeup it sends cannot be missed.
+        if (m->is_main && sched.main_done.load())
+          return nullptr;
+        if (sched.running.load() && work && (p = pidle_get()) != nullptr) {
           acquirep(m, p);
         } else {
           midle_put(m);
@@ -612,12 +638,9 @@ Goroutine *find_runnable(M *m, bool *inherit) {
         }
       }
       if (p == nullptr) {
-        for (P *q : sched.allp) {
-          const int64_t w = q->timer0_when.load(std::memory_order_relaxed);
-          if (w != 0 && (timeout < 0 || w - nanotime() < timeout))
-            timeout = std::max<int64_t>(w - nanotime(), 0);
-        }
-        stopm(m, timeout);
+        stopm(m, timer != 0 && sched.running.load()
+                     ? std::max<int64_t>(timer - now, 0)
+                     : -1);
         continue;
       }
     }

@@ -152,7 +152,7 @@ void locals_destroy(Goroutine *g);
 
 // All goroutines ever created (dead ones are reused), for traces and the
 // deadlock report. Lock with allgs_lock.
-extern std::vector<Goroutine *> allgs;
+extern std::vector<Goroutine *> &allgs;
 extern uint32_t allgs_lock;
 
 } // namespace go::runtime
