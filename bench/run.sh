@@ -2,6 +2,8 @@
 # Runs every benchmark next to its Go twin (Debian's golang-1.19-go) and its
 # uninstrumented build, interleaved, and prints the medians and ratios.
 #   bench/run.sh [build-dir] [runs]
+# Then runs the scheduler benchmarks, bench/sched.sh [build-dir] [runs], with
+# SCHED_RUNS runs (default 5, about 4 minutes; SCHED_RUNS=0 skips them).
 # Only ratios measured in one run mean anything on this VM (see
 # ../docs/benchmarks.md).
 set -eu
@@ -51,3 +53,9 @@ printf "%-40s %24s %24s %18s\n" benchmark goroutine other ratio
 row "fib(35): instrumented vs clang -O2" "$out/fib_goroutine.txt" "$out/fib_plain.txt" 1e6 ms "goal <= 1.03x"
 row "fib(35): instrumented vs Go 1.19" "$out/fib_goroutine.txt" "$out/fib_go.txt" 1e6 ms ""
 row "stack growth per copied byte vs Go 1.19" "$out/growth.txt" "$out/growth_go.txt" 1 ns "goal <= 1.0x"
+
+# The scheduler benchmarks (spawn, ping-pong, yield, parked goroutines).
+if [ "${SCHED_RUNS:-5}" -gt 0 ]; then
+  echo
+  "$here/sched.sh" "$build" "${SCHED_RUNS:-5}"
+fi
