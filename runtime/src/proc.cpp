@@ -49,6 +49,7 @@
 // again at the next go::run.
 #include <cerrno>
 #include <csignal>
+#include <fcntl.h>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -425,8 +426,27 @@ void print_waiting_goroutines() {
   spin_unlock(&allgs_lock);
 }
 
+// Threads in this process (/proc/self/stat, field 20), or -1.
+long process_threads() {
+  char buf[1024];
+  const int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  const ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  const char *p = std::strrchr(buf, ')'); // the name may contain spaces
+  for (int field = 2; p != nullptr && field < 20; ++field)
+    p = std::strchr(p + 1, ' ');
+  return p != nullptr ? std::strtol(p + 1, nullptr, 10) : -1;
+}
+
 // The last M is going idle (lock held): if nothing can ever run again, the
-// main goroutine waits forever.
+// main goroutine waits forever. Like Go's checkdead, which cgo callbacks turn
+// off, it holds back when threads other than the runtime's exist: they may
+// still spawn goroutines or close channels.
 void check_dead() {
   if (!sched.running.load() || sched.main_done.load())
     return;
@@ -437,6 +457,8 @@ void check_dead() {
   for (P *p : sched.allp)
     if (!runq_empty(p) || p->timer0_when.load() != 0)
       return;
+  if (process_threads() != sched.mcount + 1) // the Ms and sysmon
+    return;
   static const char kMsg[] =
       "fatal error: all goroutines are asleep - deadlock!\n\n";
   write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
@@ -485,8 +507,6 @@ Goroutine *new_goroutine(void (*fn)(void *), void *arg) {
     spin_lock(&allgs_lock);
     allgs.push_back(g);
     spin_unlock(&allgs_lock);
-  } else if (g->stack.lo != 0) {
-    stack_init_context(g); // reuse its stack
   }
   g->id = next_goroutine_id.fetch_add(1, std::memory_order_relaxed);
   g->entry = fn;
@@ -497,15 +517,17 @@ Goroutine *new_goroutine(void (*fn)(void *), void *arg) {
   return g;
 }
 
-// g has finished (on g0): recycle it, with its stack if that is the usual
-// size.
+// g has finished (on g0): recycle it.
 void goroutine_exit(M *m, Goroutine *g) {
+  std::free(g->closure);
+  g->closure = nullptr;
   locals_destroy(g);
   g->side.release();
-  if (g->stack.lo != 0 && g->stack.size() != settings.stackmin) {
-    stack_free(g->stack);
-    g->stack = Stack{};
-  }
+  // Its stack goes back to the per-thread cache rather than staying with the
+  // dead goroutine: goroutines waiting for their first run hold no stack
+  // (execute allocates it), so a burst of spawns costs no stack memory.
+  stack_free(g->stack);
+  g->stack = Stack{};
   counters.num_goroutine.fetch_sub(1, std::memory_order_relaxed);
   const bool was_main = g == sched.main_g;
   g->status.store(GoroutineStatus::Dead, std::memory_order_release);
@@ -527,13 +549,13 @@ void prepare(Goroutine *g) {
     g->stack = stack_alloc(settings.stackmin);
     g->stackguard = g->stack.lo + kStackGuard;
     stack_init_context(g);
-  } else if (g->expanded_size != 0) {
+  } else if (g->home.lo != 0) {
     stack_expand(g);
   }
 }
 
 bool enterable(const Goroutine *g) {
-  return g->stack.lo != 0 && g->expanded_size == 0;
+  return g->stack.lo != 0 && g->home.lo == 0;
 }
 
 // Makes g the goroutine of this thread (before switching into it).
@@ -1122,11 +1144,13 @@ extern "C" GOROUTINE_PARK_PATH void goroutine_preempt_park() {
   switch_out(this_thread().g, SwitchReason::Preempt, false);
 }
 
-extern "C" uint64_t goroutine_spawn(void (*fn)(void *), void *arg) {
+namespace {
+uint64_t spawn(void (*fn)(void *), void *arg, void *closure) {
   uint64_t id = 0;
   on_system_stack([&] {
     init_runtime();
     Goroutine *g = new_goroutine(fn, arg);
+    g->closure = closure;
     id = g->id;
     if (P *p = current_p())
       runq_put(p, g, true);
@@ -1136,6 +1160,32 @@ extern "C" uint64_t goroutine_spawn(void (*fn)(void *), void *arg) {
       wakep();
   });
   return id;
+}
+} // namespace
+
+extern "C" uint64_t goroutine_spawn(void (*fn)(void *), void *arg) {
+  return spawn(fn, arg, nullptr);
+}
+
+extern "C" uint64_t goroutine_spawn_closure(void (*fn)(void *),
+                                            void *closure) {
+  return spawn(fn, closure, closure);
+}
+
+extern "C" void *goroutine_closure_alloc(size_t size, size_t align) {
+  void *p = nullptr;
+  on_system_stack([&] {
+    align = std::max(align, alignof(std::max_align_t));
+    p = std::aligned_alloc(align, (std::max<size_t>(size, 1) + align - 1) /
+                                      align * align);
+    if (p == nullptr)
+      fatal("out of memory for a goroutine closure of %zu bytes", size);
+  });
+  return p;
+}
+
+extern "C" void goroutine_closure_free(void *closure) {
+  on_system_stack([closure] { std::free(closure); });
 }
 
 extern "C" void goroutine_run(void (*fn)(void *), void *arg) {

@@ -96,6 +96,7 @@ struct Goroutine {
   uint64_t id = 0;
   void (*entry)(void *) = nullptr;
   void *entry_arg = nullptr;
+  void *closure = nullptr; // freed when it ends (goroutine_spawn_closure)
   Goroutine *schedlink = nullptr; // run queue, wait queue or free list
   Sudog *waiting = nullptr;       // sudogs of the channel operation it waits in
   Sudog *param = nullptr;         // the sudog that woke it
@@ -103,7 +104,7 @@ struct Goroutine {
   // releases the lock that kept wakers away until its context was saved.
   void (*park_after)(Goroutine *, void *) = nullptr;
   void *park_arg = nullptr;
-  size_t expanded_size = 0; // size to restore when parked compacted, else 0
+  Stack home; // while parked compacted: its own stack, kept for it
   void **locals = nullptr;  // goroutine-local storage (local.cpp)
   size_t num_locals = 0;
   SideStack side; // frames of its locals whose address escapes

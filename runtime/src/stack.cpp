@@ -142,13 +142,13 @@ void relocate_vector_state(uint8_t *area, const Relocation &r) {
       r.apply_words(area + c.offset, c.size);
 }
 
-// Moves g to a fresh stack of new_size bytes. `live` is the lowest address in
-// use; frame and vector_state (optional) are the registers of the running
-// goroutine. Returns delta.
-uintptr_t move_stack(Goroutine *g, size_t new_size, uintptr_t live,
-                     RegisterFrame *frame, uint8_t *vector_state) {
+// Copies g's live stack [live, hi) to the top of `fresh` and relocates every
+// pointer into the old stack; g runs on `fresh` from now on. frame and
+// vector_state (optional) are the registers of the running goroutine.
+// Returns delta. The caller frees or keeps the old stack.
+uintptr_t relocate_to(Goroutine *g, Stack fresh, uintptr_t live,
+                      RegisterFrame *frame, uint8_t *vector_state) {
   const Stack old = g->stack;
-  const Stack fresh = stack_alloc_at(new_size, static_cast<uint32_t>(old.hi));
   const size_t used = old.hi - live;
   const Relocation r{old.lo, old.size(), fresh.hi - old.hi};
 
@@ -166,14 +166,24 @@ uintptr_t move_stack(Goroutine *g, size_t new_size, uintptr_t live,
 
   g->stack = fresh;
   g->stackguard = fresh.lo + kStackGuard;
-  stack_free(old);
 
   counters.num_stack_move.fetch_add(1, std::memory_order_relaxed);
   counters.stack_bytes_copied.fetch_add(used, std::memory_order_relaxed);
   if (settings.stacktrace)
     print("goroutine %llu: stack %zu -> %zu bytes (%zu copied)",
-          static_cast<unsigned long long>(g->id), old.size(), new_size, used);
+          static_cast<unsigned long long>(g->id), old.size(), fresh.size(),
+          used);
   return r.delta;
+}
+
+// Moves g to a fresh stack of new_size bytes and frees the old one.
+uintptr_t move_stack(Goroutine *g, size_t new_size, uintptr_t live,
+                     RegisterFrame *frame, uint8_t *vector_state) {
+  const Stack old = g->stack;
+  const Stack fresh = stack_alloc_at(new_size, static_cast<uint32_t>(old.hi));
+  const uintptr_t delta = relocate_to(g, fresh, live, frame, vector_state);
+  stack_free(old);
+  return delta;
 }
 
 // Stack goroutine_preempt_stub uses below the resume %rsp, besides the XSAVE
@@ -262,19 +272,27 @@ void stack_shrink(Goroutine *g) {
 bool stack_compact(Goroutine *g, uint64_t goroutines) {
   if (settings.compactpark == 0 || goroutines < settings.compactpark)
     return false;
-  const size_t size = g->stack.size();
-  const size_t used = g->stack.hi - g->sched_sp;
-  if (size <= kStackCompactSize || used + 16 > kStackCompactSize)
+  const Stack home = g->stack;
+  const size_t used = home.hi - g->sched_sp;
+  if (home.size() <= kStackCompactSize || used + 16 > kStackCompactSize)
     return false;
-  g->expanded_size = size;
-  g->sched_sp += move_stack(g, kStackCompactSize, g->sched_sp, nullptr, nullptr);
+  const Stack slot =
+      stack_alloc_at(kStackCompactSize, static_cast<uint32_t>(home.hi));
+  g->sched_sp += relocate_to(g, slot, g->sched_sp, nullptr, nullptr);
+  g->home = home;
+  counters.stack_inuse.fetch_sub(home.size(), std::memory_order_relaxed);
+  stack_home_park(home);
   return true;
 }
 
 void stack_expand(Goroutine *g) {
-  const size_t size = g->expanded_size;
-  g->expanded_size = 0;
-  g->sched_sp += move_stack(g, size, g->sched_sp, nullptr, nullptr);
+  const Stack home = g->home;
+  const Stack slot = g->stack;
+  g->home = Stack{};
+  stack_home_unpark(home);
+  counters.stack_inuse.fetch_add(home.size(), std::memory_order_relaxed);
+  g->sched_sp += relocate_to(g, home, g->sched_sp, nullptr, nullptr);
+  stack_free(slot);
 }
 
 } // namespace go::runtime

@@ -46,6 +46,10 @@ Stack stack_alloc_at(size_t size, uint32_t top);
 // Returns a stack to the per-thread cache (and from there to the global pool
 // or the OS).
 void stack_free(Stack stack);
+// A compacted goroutine's home stack: its pages go back to the OS once every
+// stack sharing them is parked too; unpark before using it again.
+void stack_home_park(Stack home);
+void stack_home_unpark(Stack home);
 // Releases the calling thread's stack cache (thread exit).
 void stack_cache_flush();
 // True if addr is in a freed stack kept inaccessible (stackpoison=1).
@@ -63,10 +67,10 @@ void stack_init_context(Goroutine *g);
 void stack_shrink(Goroutine *g);
 
 // At park time, with `goroutines` alive: if settings.compactpark allows and
-// g's live stack fits, moves g to a kStackCompactSize stack (remembering its
-// size in g->expanded_size) and returns true.
+// g's live stack fits, moves g to a kStackCompactSize stack at the same top
+// offset, keeping its stack as g->home, and returns true.
 bool stack_compact(Goroutine *g, uint64_t goroutines);
-// Moves a compacted goroutine back to a stack of its former size.
+// Moves a compacted goroutine back to its home stack.
 void stack_expand(Goroutine *g);
 
 // The value the split-stack limit slot must hold while g runs.

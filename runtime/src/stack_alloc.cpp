@@ -34,6 +34,18 @@
 // ~14 us each, so reuse matters more than returning memory promptly. No
 // bookkeeping is written into free stacks: untouched pages stay out of RSS.
 //
+// Compaction (stack.cpp, stack_compact). With many goroutines, one that parks
+// using little stack moves to a kStackCompactSize stack at the same top
+// offset; its own stack (its "home") stays reserved for it, and the pages of
+// homes whose every stack is parked go back to the OS. For the compacted
+// stacks to pack densely, goroutines' top offsets must be kStackCompactSize
+// apart, but stacks of one size in one band are a whole stack apart. So the
+// spans of a small size S are spread over S / kStackCompactSize "lane"
+// bands: lane L holds spans starting kStackCompactSize * L past a 64 KiB
+// boundary, and the lanes advance in step. Four 2 KiB stacks from the four
+// lanes then have tops 512 bytes apart, and their compacted stacks share a
+// page in a general band.
+//
 // Debug modes. In both, every stack gets page-aligned pages of its own.
 // guardpages=1 maps bands inaccessible and puts kGuardRegion bytes of
 // PROT_NONE below every stack. stackpoison=1 keeps freed stacks in a
@@ -64,6 +76,7 @@ constexpr uint64_t kTopOffsetMin = kBandSize / 2 + kGuardRegion;
 constexpr int kCachedClassMax = 6; // per-thread caches: 512 B .. 32 KiB
 constexpr size_t kCacheCapacity = 32;
 constexpr size_t kCachedBytesPerClass = size_t{64} * 1024 * 1024;
+constexpr int kParkingLane = -2; // bands of compacted stacks
 
 static_assert(size_t{1} << kMinClassShift == kStackCompactSize);
 static_assert(size_t{1} << (kMinClassShift + kNumClasses - 1) ==
@@ -111,6 +124,8 @@ uint64_t footprint(size_t size) {
 // 4 GiB of address space and the offset ranges [lo, hi) in use in it.
 struct Band {
   uintptr_t base = 0;
+  int lane = -1; // -1: general; kParkingLane; else spans of small stacks
+  std::vector<uint64_t> slots; // parking bands: 512-byte slots in use
   std::map<uint64_t, uint64_t> used;                 // lo offset -> hi offset
   uint64_t span_next = kTopOffsetMin - kGuardRegion; // bump pointer for spans
 
@@ -130,6 +145,43 @@ public:
     if (auto it = cache_[k].find(h); it != cache_[k].end())
       return pop_cached(k, it);
     return place(k, h);
+  }
+
+  // A compacted stack ending at top offset h (kStackCompactSize bytes), from
+  // a parking band: a bitmap of its 512-byte slots instead of a range map,
+  // because a million parked goroutines would make that map slow.
+  uintptr_t take_parking(uint32_t h) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t slot = h / kStackCompactSize - 1;
+    for (Band *band : bands_) {
+      if (band->lane != kParkingLane)
+        continue;
+      uint64_t &word = band->slots[slot / 64];
+      if (!(word >> (slot % 64) & 1)) {
+        word |= uint64_t{1} << (slot % 64);
+        counters.stack_sys.fetch_add(kStackCompactSize,
+                                     std::memory_order_relaxed);
+        return band->base + h - kStackCompactSize;
+      }
+    }
+    Band &band = new_band(kParkingLane);
+    band.slots.assign(kBandSize / kStackCompactSize / 64, 0);
+    band.slots[slot / 64] |= uint64_t{1} << (slot % 64);
+    counters.stack_sys.fetch_add(kStackCompactSize, std::memory_order_relaxed);
+    return band.base + h - kStackCompactSize;
+  }
+
+  void give_parking(uintptr_t lo) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Band *band : bands_)
+      if (band->lane == kParkingLane && lo >= band->base &&
+          lo < band->base + kBandSize) {
+        const uint64_t slot = (lo - band->base) / kStackCompactSize;
+        band->slots[slot / 64] &= ~(uint64_t{1} << (slot % 64));
+        counters.stack_sys.fetch_sub(kStackCompactSize,
+                                     std::memory_order_relaxed);
+        return;
+      }
   }
 
   // A stack of class k at any top offset; extra stacks carved with it may be
@@ -166,7 +218,7 @@ private:
     return lo;
   }
 
-  Band &new_band() {
+  Band &new_band(int lane = -1) {
     // Over-map by a band to find a 4 GiB-aligned one, then trim.
     const int prot = settings.guardpages ? PROT_NONE : PROT_READ | PROT_WRITE;
     void *p = mmap(nullptr, 2 * kBandSize, prot,
@@ -181,6 +233,7 @@ private:
            start + kBandSize - base);
     auto *band = new Band;
     band->base = base;
+    band->lane = lane;
     bands_.push_back(band);
     return *band;
   }
@@ -201,34 +254,48 @@ private:
     const size_t size = class_size(k);
     const uint64_t lo = h - footprint(size);
     for (Band *band : bands_)
-      if (band->is_free(lo, h))
+      if (band->lane == -1 && band->is_free(lo, h))
         return claim(*band, lo, h, size);
     return claim(new_band(), lo, h, size);
   }
 
   // A span of class-k stacks at any top offsets, bump-allocated in a band.
+  // Spans of small stacks go round-robin to `lanes` bands, shifted by
+  // kStackCompactSize per lane, so that compacted stacks pack densely (see
+  // the top of this file).
   uintptr_t new_span(int k, std::vector<uintptr_t> *spare) {
     const size_t size = class_size(k);
     const uint64_t step = footprint(size);
     const uint64_t len = page_granular()    ? step
                          : size < kSpanSize ? kSpanSize
                                             : size;
+    const bool laned = !page_granular() && size < kSpanSize &&
+                       size > kStackCompactSize;
+    const int lane =
+        laned ? static_cast<int>(next_lane_[k]++ % (size / kStackCompactSize))
+              : -1;
+    const uint64_t shift = laned ? lane * kStackCompactSize : 0;
+    const uint64_t align = std::min<uint64_t>(len, kSpanSize);
     for (size_t i = 0;; ++i) {
-      Band &band = i < bands_.size() ? *bands_[i] : new_band();
-      uint64_t lo =
-          round_up(band.span_next, std::min<uint64_t>(len, kSpanSize));
-      while (lo + len <= kBandSize && !band.is_free(lo, lo + len)) {
-        auto next = band.used.lower_bound(lo);
-        lo = round_up(next != band.used.end() && next->first < lo + len
-                          ? next->second
-                          : std::prev(next)->second,
-                      std::min<uint64_t>(len, kSpanSize));
+      Band &band = i < bands_.size() ? *bands_[i] : new_band(lane);
+      if (band.lane != lane)
+        continue;
+      uint64_t base = round_up(band.span_next, align);
+      while (base + shift + len <= kBandSize &&
+             !band.is_free(base + shift, base + shift + len)) {
+        auto next = band.used.lower_bound(base + shift);
+        base = round_up(next != band.used.end() &&
+                                next->first < base + shift + len
+                            ? next->second
+                            : std::prev(next)->second,
+                        align);
       }
-      if (lo + len > kBandSize) {
+      if (base + shift + len > kBandSize) {
         band.span_next = kBandSize; // full
         continue;
       }
-      band.span_next = lo + len;
+      band.span_next = base + len;
+      const uint64_t lo = base + shift;
       if (len == step)
         return claim(band, lo, lo + len, size);
       band.used.emplace(lo, lo + len);
@@ -261,6 +328,7 @@ private:
   std::vector<Band *> bands_;
   Cache cache_[kNumClasses]; // free stacks by class, then top offset
   size_t cached_bytes_[kNumClasses] = {};
+  uint64_t next_lane_[kNumClasses] = {};
 };
 
 Arena &arena() {
@@ -383,6 +451,8 @@ Stack stack_alloc(size_t size) {
 
 Stack stack_alloc_at(size_t size, uint32_t top) {
   check_size(size);
+  if (size == kStackCompactSize && !page_granular())
+    return handed_out(arena().take_parking(top), size);
   const int k = class_of(size);
   uintptr_t lo;
   if (k > kCachedClassMax || !cache.take_at(k, top, &lo))
@@ -397,6 +467,8 @@ void stack_free(Stack s) {
     if (s.size() == 0)
       return;
   }
+  if (s.size() == kStackCompactSize && !page_granular())
+    return arena().give_parking(s.lo);
   const int k = class_of(s.size());
   if (k <= kCachedClassMax)
     cache.put(k, s.lo);
@@ -405,6 +477,43 @@ void stack_free(Stack s) {
 }
 
 void stack_cache_flush() { cache.flush(); }
+
+namespace {
+// Bytes of parked homes in each page that also holds other stacks.
+std::mutex parked_mu;
+std::unordered_map<uint64_t, uint32_t> &parked_bytes =
+    *new std::unordered_map<uint64_t, uint32_t>;
+} // namespace
+
+void stack_home_park(Stack home) {
+  std::lock_guard<std::mutex> lock(parked_mu);
+  for (uint64_t page = round_down(home.lo, kPageSize); page < home.hi;
+       page += kPageSize) {
+    const uint64_t a = std::max<uint64_t>(home.lo, page);
+    const uint64_t b = std::min<uint64_t>(home.hi, page + kPageSize);
+    uint32_t whole = kPageSize;
+    if (b - a != kPageSize && !page_granular())
+      whole = parked_bytes[page] += static_cast<uint32_t>(b - a);
+    if (whole == kPageSize) // every stack in it is parked
+      release_pages(page, page + kPageSize);
+  }
+}
+
+void stack_home_unpark(Stack home) {
+  if (page_granular())
+    return;
+  std::lock_guard<std::mutex> lock(parked_mu);
+  for (uint64_t page = round_down(home.lo, kPageSize); page < home.hi;
+       page += kPageSize) {
+    const uint64_t a = std::max<uint64_t>(home.lo, page);
+    const uint64_t b = std::min<uint64_t>(home.hi, page + kPageSize);
+    if (b - a == kPageSize)
+      continue;
+    auto it = parked_bytes.find(page);
+    if ((it->second -= static_cast<uint32_t>(b - a)) == 0)
+      parked_bytes.erase(it);
+  }
+}
 
 bool stack_quarantine_contains(uintptr_t addr) {
   return settings.stackpoison && quarantine().contains(addr);

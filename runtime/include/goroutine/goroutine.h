@@ -56,8 +56,17 @@ void goroutine_read_mem_stats(goroutine_mem_stats *stats);
 /* ---- Scheduling ------------------------------------------------------- */
 
 /* Starts fn(arg) as a new goroutine and returns its id. Callable from
- * goroutines and, while go::run is active, from any thread. */
+ * goroutines and from any thread (it runs once go::run is active). */
 uint64_t goroutine_spawn(void (*fn)(void *), void *arg);
+
+/* Memory for a goroutine's closure: goroutine_spawn_closure(fn, closure)
+ * starts fn(closure) and frees the closure when fn returns (fn destroys what
+ * is in it, but does not free it). The runtime allocates and frees it on its
+ * own stack, so a goroutine's stack never pays for malloc. Until spawned, a
+ * closure can be given back with goroutine_closure_free. */
+void *goroutine_closure_alloc(size_t size, size_t align);
+void goroutine_closure_free(void *closure);
+uint64_t goroutine_spawn_closure(void (*fn)(void *), void *closure);
 
 /* Goroutines that exist now (running, runnable or blocked). */
 uint64_t goroutine_num_goroutine(void);

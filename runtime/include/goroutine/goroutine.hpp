@@ -71,17 +71,39 @@ inline constexpr bool kInstrumented = true;
 inline constexpr bool kInstrumented = false;
 #endif
 
-// Runs and destroys a heap-allocated callable. An exception that leaves it
-// finds no handler in any goroutine frame, so std::terminate runs at the
-// throw site and the runtime prints a panic with the full stack.
-template <class Fn> void invoke_and_delete(void *p) {
-  std::unique_ptr<Fn> fn(static_cast<Fn *>(p));
+// Runs the callable in a runtime-allocated closure and destroys it; the
+// runtime frees the memory. An exception that leaves it finds no handler in
+// any goroutine frame, so std::terminate runs at the throw site and the
+// runtime prints a panic with the full stack.
+template <class Fn> void invoke_closure(void *p) {
+  Fn *fn = static_cast<Fn *>(p);
+  struct Destroy {
+    Fn *fn;
+    ~Destroy() { fn->~Fn(); }
+  } destroy{fn};
   (*fn)();
+}
+
+// Runs a callable that lives elsewhere (go::run's, on the caller's stack).
+template <class Fn> void invoke_in_place(void *p) { (*static_cast<Fn *>(p))(); }
+
+// Starts a goroutine running Fn constructed from args, in a closure the
+// runtime owns.
+template <class Fn, class... Args> void spawn_closure(Args &&...args) {
+  void *mem = goroutine_closure_alloc(sizeof(Fn), alignof(Fn));
+  Fn *fn;
+  try {
+    fn = ::new (mem) Fn(std::forward<Args>(args)...);
+  } catch (...) {
+    goroutine_closure_free(mem);
+    throw;
+  }
+  goroutine_spawn_closure(&invoke_closure<Fn>, fn);
 }
 } // namespace detail
 
 // Starts the runtime on this thread, runs f() as the main goroutine and
-// returns when it returns. f may be any callable; it is moved to the heap.
+// returns when it returns. f may be any callable.
 template <class F> void run(F &&f) {
   using Fn = std::decay_t<F>;
   static_assert(std::is_invocable_v<Fn &>, "go::run needs a callable f()");
@@ -90,7 +112,8 @@ template <class F> void run(F &&f) {
                 "goroutine plugin; its code cannot run on a growable stack. "
                 "Compile it with goroutine-clang++ or -fplugin=<path to "
                 "libgoroutine-plugin.so>");
-  goroutine_run(&detail::invoke_and_delete<Fn>, new Fn(std::forward<F>(f)));
+  Fn fn(std::forward<F>(f)); // on this thread's stack, which never moves
+  goroutine_run(&detail::invoke_in_place<Fn>, &fn);
 }
 
 // Starts f(args...) as a new goroutine, like Go's `go f(args...)`. f and the
@@ -99,12 +122,15 @@ template <class F> void run(F &&f) {
 template <class F, class... Args> void spawn(F &&f, Args &&...args) {
   static_assert(std::is_invocable_v<std::decay_t<F> &, std::decay_t<Args> &...>,
                 "go::spawn(f, args...) needs f(args...) to be callable");
-  auto call = [fn = std::forward<F>(f),
-               tuple = std::make_tuple(std::forward<Args>(args)...)]() mutable {
-    std::apply(fn, tuple);
-  };
-  using Fn = decltype(call);
-  goroutine_spawn(&detail::invoke_and_delete<Fn>, new Fn(std::move(call)));
+  if constexpr (sizeof...(Args) == 0) {
+    detail::spawn_closure<std::decay_t<F>>(std::forward<F>(f));
+  } else {
+    auto call = [fn = std::forward<F>(f),
+                 tuple = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+      std::apply(fn, tuple);
+    };
+    detail::spawn_closure<decltype(call)>(std::move(call));
+  }
 }
 
 // Goroutines that exist now, like Go's runtime.NumGoroutine().
