@@ -582,7 +582,8 @@ void after_switch(ThreadState &ts, M *m, Goroutine *g) {
     runq_put(m->p, g, false);
     break;
   case SwitchReason::Preempt:
-    stack_shrink(g);
+    // No shrinking: the function whose prologue trapped resumes past its
+    // check, and the frame it was promised must still fit.
     g->status.store(GoroutineStatus::Runnable, std::memory_order_relaxed);
     globrunq_put(g); // behind everything else, as in Go
     break;
