@@ -27,6 +27,7 @@
 #include "GoroutineEscape.h"
 #include "Options.h"
 #include "StackChecks.h"
+#include "ThreadMigration.h"
 #include "VariadicSplit.h"
 
 #include "clang/AST/ASTConsumer.h"
@@ -103,6 +104,11 @@ protected:
                      "#define __GOROUTINE_INSTRUMENTED__ 1\n");
     PluginOptions Opts = Options;
     CG.PassBuilderCallbacks.push_back([Opts](PassBuilder &PB) {
+      // Before the optimizer, which would otherwise merge them.
+      PB.registerPipelineStartEPCallback(
+          [](ModulePassManager &MPM, OptimizationLevel) {
+            MPM.addPass(ThreadMigrationPass());
+          });
       PB.registerOptimizerLastEPCallback(
           [Opts](ModulePassManager &MPM, OptimizationLevel) {
             MPM.addPass(DropNakedSplitStackPass());

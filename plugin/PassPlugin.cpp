@@ -16,6 +16,7 @@
 #include "GoroutineEscape.h"
 #include "Options.h"
 #include "StackChecks.h"
+#include "ThreadMigration.h"
 #include "VariadicSplit.h"
 
 #include "llvm/Passes/PassBuilder.h"
@@ -54,6 +55,10 @@ bool addPass(StringRef Name, ModulePassManager &MPM,
              ArrayRef<PassBuilder::PipelineElement>) {
   if (Name == "goroutine-variadic-split") {
     MPM.addPass(goroutine::VariadicSplitPass());
+    return true;
+  }
+  if (Name == "goroutine-thread-migration") {
+    MPM.addPass(goroutine::ThreadMigrationPass());
     return true;
   }
   auto withParams = [&Name](StringRef Pass, goroutine::PluginOptions &O) {
