@@ -500,7 +500,8 @@ Goroutine *gfree_get(P *p) {
   return g;
 }
 
-Goroutine *new_goroutine(void (*fn)(void *), void *arg) {
+// A goroutine record, recycled or new, not yet started.
+Goroutine *reserve_goroutine() {
   Goroutine *g = gfree_get(current_p());
   if (g == nullptr) {
     g = new Goroutine;
@@ -508,19 +509,34 @@ Goroutine *new_goroutine(void (*fn)(void *), void *arg) {
     allgs.push_back(g);
     spin_unlock(&allgs_lock);
   }
+  return g;
+}
+
+void start_goroutine(Goroutine *g, void (*fn)(void *), void *arg) {
   g->id = next_goroutine_id.fetch_add(1, std::memory_order_relaxed);
   g->entry = fn;
   g->entry_arg = arg;
   g->wait_reason = WaitReason::None;
   g->status.store(GoroutineStatus::Runnable, std::memory_order_relaxed);
   counters.num_goroutine.fetch_add(1, std::memory_order_relaxed);
+}
+
+Goroutine *new_goroutine(void (*fn)(void *), void *arg) {
+  Goroutine *g = reserve_goroutine();
+  start_goroutine(g, fn, arg);
   return g;
+}
+
+// Frees a closure that did not fit in its goroutine.
+void free_closure(Goroutine *g) {
+  if (g->closure != nullptr && g->closure != g->closure_buf())
+    std::free(static_cast<char **>(g->closure)[-2]); // the block's start
+  g->closure = nullptr;
 }
 
 // g has finished (on g0): recycle it.
 void goroutine_exit(M *m, Goroutine *g) {
-  std::free(g->closure);
-  g->closure = nullptr;
+  free_closure(g);
   locals_destroy(g);
   g->side.release();
   // Its stack goes back to the per-thread cache rather than staying with the
@@ -1146,47 +1162,82 @@ extern "C" GOROUTINE_PARK_PATH void goroutine_preempt_park() {
 }
 
 namespace {
-uint64_t spawn(void (*fn)(void *), void *arg, void *closure) {
-  uint64_t id = 0;
-  on_system_stack([&] {
-    init_runtime();
-    Goroutine *g = new_goroutine(fn, arg);
-    g->closure = closure;
-    id = g->id;
-    if (P *p = current_p())
-      runq_put(p, g, true);
-    else
-      globrunq_put(g);
-    if (sched.running.load(std::memory_order_acquire))
-      wakep();
-  });
-  return id;
+// Queues g (started) to run.
+void submit(Goroutine *g) {
+  if (P *p = current_p())
+    runq_put(p, g, true);
+  else
+    globrunq_put(g);
+  if (sched.running.load(std::memory_order_acquire))
+    wakep();
+}
+
+Goroutine *closure_owner(void *closure) {
+  return *reinterpret_cast<Goroutine **>(static_cast<char *>(closure) -
+                                         sizeof(void *));
 }
 } // namespace
 
 extern "C" uint64_t goroutine_spawn(void (*fn)(void *), void *arg) {
-  return spawn(fn, arg, nullptr);
+  uint64_t id = 0;
+  on_system_stack([&] {
+    init_runtime();
+    Goroutine *g = new_goroutine(fn, arg);
+    id = g->id;
+    submit(g);
+  });
+  return id;
 }
 
-extern "C" uint64_t goroutine_spawn_closure(void (*fn)(void *),
-                                            void *closure) {
-  return spawn(fn, closure, closure);
-}
-
+// The closure goes in the goroutine record it reserves when it fits, else on
+// the heap behind a header that names that record.
 extern "C" void *goroutine_closure_alloc(size_t size, size_t align) {
   void *p = nullptr;
   on_system_stack([&] {
-    align = std::max(align, alignof(std::max_align_t));
-    p = std::aligned_alloc(align, (std::max<size_t>(size, 1) + align - 1) /
-                                      align * align);
-    if (p == nullptr)
-      fatal("out of memory for a goroutine closure of %zu bytes", size);
+    init_runtime();
+    Goroutine *g = reserve_goroutine();
+    if (size <= sizeof g->closure_slot.buf && align <= 16) {
+      p = g->closure_buf();
+    } else {
+      align = std::max<size_t>(align, 2 * sizeof(void *));
+      auto *block = static_cast<char *>(std::aligned_alloc(
+          align, (size + align + align - 1) / align * align));
+      if (block == nullptr)
+        fatal("out of memory for a goroutine closure of %zu bytes", size);
+      // The closure starts `align` bytes in; the word before it names g.
+      p = block + align;
+      reinterpret_cast<Goroutine **>(p)[-1] = g;
+      reinterpret_cast<char **>(p)[-2] = block;
+    }
+    g->closure = p;
   });
   return p;
 }
 
 extern "C" void goroutine_closure_free(void *closure) {
-  on_system_stack([closure] { std::free(closure); });
+  on_system_stack([closure] {
+    Goroutine *g = closure_owner(closure);
+    free_closure(g);
+    if (P *p = current_p()) {
+      gfree_put(p, g);
+    } else {
+      std::lock_guard<std::mutex> lock(sched.lock);
+      g->schedlink = sched.gfree;
+      sched.gfree = g;
+    }
+  });
+}
+
+extern "C" uint64_t goroutine_spawn_closure(void (*fn)(void *),
+                                            void *closure) {
+  uint64_t id = 0;
+  on_system_stack([&] {
+    Goroutine *g = closure_owner(closure);
+    start_goroutine(g, fn, closure);
+    id = g->id;
+    submit(g);
+  });
+  return id;
 }
 
 extern "C" void goroutine_run(void (*fn)(void *), void *arg) {

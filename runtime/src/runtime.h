@@ -109,7 +109,20 @@ struct Goroutine {
   size_t num_locals = 0;
   SideStack side; // frames of its locals whose address escapes
   Sudog sudog;
+  // A small closure lives here rather than on the heap
+  // (goroutine_closure_alloc). The word before any closure names its
+  // goroutine.
+  struct alignas(16) ClosureSlot {
+    uint64_t unused = 0;
+    Goroutine *owner = nullptr;
+    unsigned char buf[48];
+  } closure_slot;
+  unsigned char *closure_buf() { return closure_slot.buf; }
+  Goroutine() { closure_slot.owner = this; }
 };
+static_assert(offsetof(Goroutine::ClosureSlot, buf) ==
+                  offsetof(Goroutine::ClosureSlot, owner) + sizeof(void *),
+              "goroutine_closure_alloc finds the goroutine before a closure");
 
 // Why a goroutine switched to g0 (ThreadState::switch_reason).
 enum class SwitchReason : uint8_t { Yield, Park, Preempt, Exit, Requeue };
