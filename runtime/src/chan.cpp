@@ -56,10 +56,23 @@ struct Chan {
 
   unsigned char *slot(size_t i) const { return buf + i * ops->size; }
   void move(void *dst, void *src) const {
-    if (ops->move != nullptr)
+    if (ops->move != nullptr) {
       ops->move(dst, src);
-    else
+      return;
+    }
+    switch (ops->size) { // the common sizes without a call to memcpy
+    case 4:
+      std::memcpy(dst, src, 4);
+      break;
+    case 8:
+      std::memcpy(dst, src, 8);
+      break;
+    case 16:
+      std::memcpy(dst, src, 16);
+      break;
+    default:
       std::memcpy(dst, src, ops->size);
+    }
   }
   void destroy(void *p) const {
     if (ops->destroy != nullptr)
