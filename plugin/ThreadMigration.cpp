@@ -28,8 +28,7 @@ using namespace llvm;
 
 namespace goroutine {
 
-PreservedAnalyses ThreadMigrationPass::run(Module &M,
-                                           ModuleAnalysisManager &) {
+PreservedAnalyses ThreadMigrationPass::run(Module &M, ModuleAnalysisManager &) {
   bool Changed = false;
   for (StringRef Name : {"__errno_location", "pthread_self"}) {
     Function *F = M.getFunction(Name);
@@ -38,7 +37,8 @@ PreservedAnalyses ThreadMigrationPass::run(Module &M,
     F->setMemoryEffects(MemoryEffects::unknown());
     F->removeFnAttr(Attribute::Speculatable);
     for (User *U : F->users())
-      if (auto *CB = dyn_cast<CallBase>(U); CB && CB->getCalledFunction() == F) {
+      if (auto *CB = dyn_cast<CallBase>(U);
+          CB && CB->getCalledFunction() == F) {
         CB->setMemoryEffects(MemoryEffects::unknown());
         CB->removeFnAttr(Attribute::Speculatable);
       }

@@ -394,7 +394,8 @@ void select_end(SelectOp &op, Goroutine *g) {
     if (s == won)
       continue;
     goroutine_select_case &sc = op.cases[s->case_index];
-    Chan::Queue &q = sc.dir == GOROUTINE_SELECT_SEND ? s->c->sendq : s->c->recvq;
+    Chan::Queue &q =
+        sc.dir == GOROUTINE_SELECT_SEND ? s->c->sendq : s->c->recvq;
     if (s->next != nullptr || s->prev != nullptr || q.first == s)
       unlink(q, s);
   }
@@ -486,8 +487,8 @@ extern "C" void goroutine_chan_release(goroutine_chan *h) {
   });
 }
 
-extern "C" GOROUTINE_PARK_PATH int goroutine_chan_send(
-    goroutine_chan *h, void *elem, int block) {
+extern "C" GOROUTINE_PARK_PATH int goroutine_chan_send(goroutine_chan *h,
+                                                       void *elem, int block) {
   Chan *c = reinterpret_cast<Chan *>(h);
   if (c == nullptr) {
     if (!block)
@@ -509,8 +510,7 @@ extern "C" GOROUTINE_PARK_PATH int goroutine_chan_send(
 }
 
 extern "C" GOROUTINE_PARK_PATH int
-goroutine_chan_recv(goroutine_chan *h, void *elem,
-                    int block, int *received) {
+goroutine_chan_recv(goroutine_chan *h, void *elem, int block, int *received) {
   Chan *c = reinterpret_cast<Chan *>(h);
   *received = 0;
   if (c == nullptr) {
@@ -571,8 +571,7 @@ extern "C" size_t goroutine_chan_cap(const goroutine_chan *h) {
 }
 
 extern "C" GOROUTINE_PARK_PATH long
-goroutine_select(goroutine_select_case *cases,
-                 size_t n, int block) {
+goroutine_select(goroutine_select_case *cases, size_t n, int block) {
   if (n > kMaxSelectCases)
     fatal("select with %zu cases (at most %zu)", n, kMaxSelectCases);
   bool any = false;
@@ -587,9 +586,10 @@ goroutine_select(goroutine_select_case *cases,
   // The work, and the orders it needs, live on the system stack.
   on_system_stack([&op] {
     uint16_t small[64];
-    op.order = op.n <= 32 ? small
-                          : static_cast<uint16_t *>(
-                                std::malloc(2 * op.n * sizeof(uint16_t)));
+    op.order =
+        op.n <= 32
+            ? small
+            : static_cast<uint16_t *>(std::malloc(2 * op.n * sizeof(uint16_t)));
     select_begin(op, current_g());
     if (op.order != small)
       std::free(op.order);
@@ -599,9 +599,10 @@ goroutine_select(goroutine_select_case *cases,
   park(WaitReason::Select, unlock_waiting, nullptr, true);
   on_system_stack([&op] {
     uint16_t small[64];
-    op.order = op.n <= 32 ? small
-                          : static_cast<uint16_t *>(
-                                std::malloc(2 * op.n * sizeof(uint16_t)));
+    op.order =
+        op.n <= 32
+            ? small
+            : static_cast<uint16_t *>(std::malloc(2 * op.n * sizeof(uint16_t)));
     sort_lock_order(op);
     select_end(op, current_g());
     if (op.order != small)

@@ -79,9 +79,8 @@ using namespace go::runtime;
 extern "C" size_t goroutine_local_key(void (*destroy)(void *)) {
   const size_t key = num_keys.fetch_add(1, std::memory_order_relaxed);
   if (key >= kMaxKeys)
-    on_system_stack([] {
-      fatal("too many go::local keys (at most %zu)", kMaxKeys);
-    });
+    on_system_stack(
+        [] { fatal("too many go::local keys (at most %zu)", kMaxKeys); });
   destructors[key].store(destroy, std::memory_order_release);
   return key;
 }

@@ -49,10 +49,10 @@
 // again at the next go::run.
 #include <cerrno>
 #include <csignal>
-#include <fcntl.h>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <mutex>
 #include <new>
@@ -102,7 +102,7 @@ struct Sched {
   std::atomic<int> nmspinning{0};
   std::vector<P *> allp;
   int nprocs = 0;
-  Goroutine *gfree = nullptr; // dead goroutines beyond the per-P lists
+  Goroutine *gfree = nullptr;       // dead goroutines beyond the per-P lists
   std::atomic<bool> running{false}; // go::run is active
   Goroutine *main_g = nullptr;
   std::atomic<bool> main_done{false};
@@ -162,8 +162,8 @@ bool runq_put_slow(P *p, Goroutine *g, uint32_t head, uint32_t tail) {
     return false;
   Goroutine *batch[n + 1];
   for (uint32_t i = 0; i < n; ++i)
-    batch[i] = p->runq[(head + i) % P::kRunQueueSize].load(
-        std::memory_order_relaxed);
+    batch[i] =
+        p->runq[(head + i) % P::kRunQueueSize].load(std::memory_order_relaxed);
   if (!p->runq_head.compare_exchange_strong(head, head + n,
                                             std::memory_order_release))
     return false;
@@ -202,9 +202,8 @@ void runq_put(P *p, Goroutine *g, bool next) {
 Goroutine *runq_get(P *p, bool *inherit) {
   Goroutine *next = p->runnext.load(std::memory_order_relaxed);
   *inherit = true;
-  if (next != nullptr &&
-      p->runnext.compare_exchange_strong(next, nullptr,
-                                         std::memory_order_acq_rel))
+  if (next != nullptr && p->runnext.compare_exchange_strong(
+                             next, nullptr, std::memory_order_acq_rel))
     return next;
   *inherit = false;
   for (;;) {
@@ -233,9 +232,8 @@ Goroutine *runq_steal(P *p, P *victim, bool take_runnext) {
       if (!take_runnext)
         return nullptr;
       Goroutine *next = victim->runnext.load(std::memory_order_acquire);
-      if (next != nullptr &&
-          victim->runnext.compare_exchange_strong(next, nullptr,
-                                                  std::memory_order_acq_rel))
+      if (next != nullptr && victim->runnext.compare_exchange_strong(
+                                 next, nullptr, std::memory_order_acq_rel))
         return next;
       return nullptr;
     }
@@ -332,9 +330,7 @@ void acquirep(M *m, P *p) {
   p->status.store(PStatus::Running, std::memory_order_release);
 }
 
-void releasep(M *m) {
-  m->p = nullptr;
-}
+void releasep(M *m) { m->p = nullptr; }
 
 void register_thread(M *m) {
   goroutine_thread_state.m = m;
@@ -661,8 +657,8 @@ Goroutine *find_runnable(M *m, bool *inherit) {
       // earliest timer is due.
       const int64_t now = nanotime();
       const int64_t timer = earliest_timer();
-      const bool work = sched.runq_size.load() > 0 ||
-                        (timer != 0 && timer <= now);
+      const bool work =
+          sched.runq_size.load() > 0 || (timer != 0 && timer <= now);
       {
         std::lock_guard<std::mutex> lock(sched.lock);
         // goroutine_exit sets main_done under this lock: checked here, the
@@ -695,7 +691,8 @@ Goroutine *find_runnable(M *m, bool *inherit) {
     }
     if (p->timer0_when.load(std::memory_order_relaxed) != 0)
       run_timers(p, nanotime());
-    if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && sched.runq_size.load() > 0) {
+    if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
+        sched.runq_size.load() > 0) {
       std::lock_guard<std::mutex> lock(sched.lock);
       if (Goroutine *g = globrunq_get(p, 1))
         return g;
@@ -1009,7 +1006,7 @@ namespace {
 // null when g0 should decide (every 61st switch, for the global queue, and
 // every 8th while timers are pending, as find_runnable would).
 __attribute__((always_inline)) inline Goroutine *direct_next(M *m,
-                                                           bool *inherit) {
+                                                             bool *inherit) {
   P *p = m->p;
   const uint32_t n = ++m->switches;
   if (n % 61 == 0 ||
@@ -1052,9 +1049,8 @@ __attribute__((always_inline)) inline void finish_switch() {
 // Switches the calling goroutine g out for `why`, directly to the next
 // goroutine of its P when `direct` allows and there is one, else to g0.
 // Returns when g runs again (possibly on another thread).
-__attribute__((always_inline)) inline void switch_out(Goroutine *g,
-                                                      SwitchReason why,
-                                                      bool direct) {
+__attribute__((always_inline)) inline void
+switch_out(Goroutine *g, SwitchReason why, bool direct) {
   ThreadState &ts = this_thread();
   M *m = ts.m;
   ts.switch_reason = why;
@@ -1228,8 +1224,7 @@ extern "C" void goroutine_closure_free(void *closure) {
   });
 }
 
-extern "C" uint64_t goroutine_spawn_closure(void (*fn)(void *),
-                                            void *closure) {
+extern "C" uint64_t goroutine_spawn_closure(void (*fn)(void *), void *closure) {
   uint64_t id = 0;
   on_system_stack([&] {
     Goroutine *g = closure_owner(closure);

@@ -86,9 +86,9 @@ struct Sudog {
 };
 
 struct Goroutine {
-  Stack stack;              // must stay first: the assembly reads lo/hi
-  uintptr_t stackguard = 0; // stack.lo + kStackGuard: the real limit
-  uintptr_t sched_sp = 0;   // saved %rsp while not running (context.S)
+  Stack stack;                      // must stay first: the assembly reads lo/hi
+  uintptr_t stackguard = 0;         // stack.lo + kStackGuard: the real limit
+  uintptr_t sched_sp = 0;           // saved %rsp while not running (context.S)
   std::atomic<bool> preempt{false}; // asked to yield at its next check
   std::atomic<GoroutineStatus> status{GoroutineStatus::Idle};
   WaitReason wait_reason = WaitReason::None;
@@ -104,8 +104,8 @@ struct Goroutine {
   // releases the lock that kept wakers away until its context was saved.
   void (*park_after)(Goroutine *, void *) = nullptr;
   void *park_arg = nullptr;
-  Stack home; // while parked compacted: its own stack, kept for it
-  void **locals = nullptr;  // goroutine-local storage (local.cpp)
+  Stack home;              // while parked compacted: its own stack, kept for it
+  void **locals = nullptr; // goroutine-local storage (local.cpp)
   size_t num_locals = 0;
   SideStack side; // frames of its locals whose address escapes
   Sudog sudog;

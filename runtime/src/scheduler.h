@@ -51,11 +51,11 @@ struct P {
 
   int id = 0;
   std::atomic<PStatus> status{PStatus::Idle};
-  M *m = nullptr;       // owner while Running or Blocking
-  P *link = nullptr;    // idle list
-  std::atomic<uint64_t> schedtick{0};     // goroutines executed
-  std::atomic<M *> blocked_by{nullptr};   // the M in a blocking call, if any
-  std::atomic<uint64_t> syscalltick{0};   // blocking calls entered
+  M *m = nullptr;                       // owner while Running or Blocking
+  P *link = nullptr;                    // idle list
+  std::atomic<uint64_t> schedtick{0};   // goroutines executed
+  std::atomic<M *> blocked_by{nullptr}; // the M in a blocking call, if any
+  std::atomic<uint64_t> syscalltick{0}; // blocking calls entered
   // Lock-free ring: the owner puts at tail; anyone takes at head (Go's runq).
   std::atomic<uint32_t> runq_head{0};
   std::atomic<uint32_t> runq_tail{0};

@@ -161,8 +161,8 @@ uintptr_t relocate_to(Goroutine *g, Stack fresh, uintptr_t live,
   // The runtime's records that point into the stack: a parked goroutine's
   // channel waiters (Go's adjustsudogs).
   for (Sudog *s = g->waiting; s != nullptr; s = s->waitlink)
-    s->elem = reinterpret_cast<void *>(
-        r.apply(reinterpret_cast<uint64_t>(s->elem)));
+    s->elem =
+        reinterpret_cast<void *>(r.apply(reinterpret_cast<uint64_t>(s->elem)));
 
   g->stack = fresh;
   g->stackguard = fresh.lo + kStackGuard;

@@ -125,8 +125,8 @@ uint64_t footprint(size_t size) {
 struct Band {
   uintptr_t base = 0;
   int lane = -1; // -1: general; kParkingLane; else spans of small stacks
-  std::vector<uint64_t> slots; // parking bands: 512-byte slots in use
-  std::map<uint64_t, uint64_t> used;                 // lo offset -> hi offset
+  std::vector<uint64_t> slots;       // parking bands: 512-byte slots in use
+  std::map<uint64_t, uint64_t> used; // lo offset -> hi offset
   uint64_t span_next = kTopOffsetMin - kGuardRegion; // bump pointer for spans
 
   bool is_free(uint64_t lo, uint64_t hi) const {
@@ -269,8 +269,8 @@ private:
     const uint64_t len = page_granular()    ? step
                          : size < kSpanSize ? kSpanSize
                                             : size;
-    const bool laned = !page_granular() && size < kSpanSize &&
-                       size > kStackCompactSize;
+    const bool laned =
+        !page_granular() && size < kSpanSize && size > kStackCompactSize;
     const int lane =
         laned ? static_cast<int>(next_lane_[k]++ % (size / kStackCompactSize))
               : -1;
@@ -284,11 +284,11 @@ private:
       while (base + shift + len <= kBandSize &&
              !band.is_free(base + shift, base + shift + len)) {
         auto next = band.used.lower_bound(base + shift);
-        base = round_up(next != band.used.end() &&
-                                next->first < base + shift + len
-                            ? next->second
-                            : std::prev(next)->second,
-                        align);
+        base =
+            round_up(next != band.used.end() && next->first < base + shift + len
+                         ? next->second
+                         : std::prev(next)->second,
+                     align);
       }
       if (base + shift + len > kBandSize) {
         band.span_next = kBandSize; // full

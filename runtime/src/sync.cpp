@@ -56,7 +56,9 @@ void ready_all(Goroutine *list) {
   }
 }
 
-uint32_t load(const uint32_t *w) { return __atomic_load_n(w, __ATOMIC_ACQUIRE); }
+uint32_t load(const uint32_t *w) {
+  return __atomic_load_n(w, __ATOMIC_ACQUIRE);
+}
 bool cas(uint32_t *w, uint32_t expected, uint32_t desired) {
   return __atomic_compare_exchange_n(w, &expected, desired, false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
@@ -90,7 +92,7 @@ void mutex_unlock_slow(goroutine_mutex *m) {
   Goroutine *next = waitq_pop(&m->waiters);
   // Handing over: the mutex stays locked for `next`.
   __atomic_store_n(&m->state,
-                   next == nullptr                ? 0
+                   next == nullptr              ? 0
                    : m->waiters.head == nullptr ? kLocked
                                                 : kLocked | kWaiters,
                    __ATOMIC_RELEASE);
@@ -138,7 +140,8 @@ extern "C" void goroutine_mutex_unlock(goroutine_mutex *m) {
 
 // ---- rwmutex: every field under readers.lock --------------------------------
 
-extern "C" GOROUTINE_PARK_PATH void goroutine_rwmutex_rlock(goroutine_rwmutex *m) {
+extern "C" GOROUTINE_PARK_PATH void
+goroutine_rwmutex_rlock(goroutine_rwmutex *m) {
   bool queued = false;
   on_system_stack([&] {
     spin_lock(&m->readers.lock);
@@ -185,7 +188,8 @@ extern "C" void goroutine_rwmutex_runlock(goroutine_rwmutex *m) {
   });
 }
 
-extern "C" GOROUTINE_PARK_PATH void goroutine_rwmutex_lock(goroutine_rwmutex *m) {
+extern "C" GOROUTINE_PARK_PATH void
+goroutine_rwmutex_lock(goroutine_rwmutex *m) {
   bool queued = false;
   on_system_stack([&] {
     spin_lock(&m->readers.lock);
@@ -276,7 +280,8 @@ extern "C" void goroutine_cond_broadcast(goroutine_cond *c) {
 
 // ---- wait group: counter in the high half of state, waiters in the low ----
 
-extern "C" void goroutine_waitgroup_add(goroutine_waitgroup *wg, int64_t delta) {
+extern "C" void goroutine_waitgroup_add(goroutine_waitgroup *wg,
+                                        int64_t delta) {
   const uint64_t v = __atomic_add_fetch(
       &wg->state, static_cast<uint64_t>(delta) << 32, __ATOMIC_ACQ_REL);
   const auto counter = static_cast<int32_t>(v >> 32);

@@ -226,8 +226,7 @@ extern "C" int goroutine_timer_stop(goroutine_timer *h) {
       case TimerState::Running: // its callback runs now: wait for it
         t->stopping = true;
         spin_unlock(&p->timers_lock);
-        while (t->state.load(std::memory_order_acquire) ==
-               TimerState::Running)
+        while (t->state.load(std::memory_order_acquire) == TimerState::Running)
           sched_yield();
         continue;
       case TimerState::Done:

@@ -1,9 +1,9 @@
 // chan.hpp: go::chan<T> and go::select, Go's channels.
 //
-//   go::chan<int> c;       // unbuffered        go::chan<int> c(16); // buffered
-//   go::spawn([c] { c.send(42); c.close(); });
-//   std::optional<int> v = c.recv();        // empty once closed and drained
-//   for (int x : c) { ... }                 // until closed
+//   go::chan<int> c;       // unbuffered        go::chan<int> c(16); //
+//   buffered go::spawn([c] { c.send(42); c.close(); }); std::optional<int> v =
+//   c.recv();        // empty once closed and drained for (int x : c) { ... }
+//   // until closed
 //
 //   go::select(go::recv_case(c, [](std::optional<int> v) { ... }),
 //              go::send_case(out, 7, [] { ... }),
@@ -33,7 +33,8 @@ template <class T> void move_elem(void *dst, void *src) {
 }
 template <class T> void destroy_elem(void *p) { static_cast<T *>(p)->~T(); }
 
-template <class T> inline constexpr goroutine_elem_ops kElemOps = {
+template <class T>
+inline constexpr goroutine_elem_ops kElemOps = {
     sizeof(T), alignof(T),
     std::is_trivially_copyable_v<T> ? nullptr : &move_elem<T>,
     std::is_trivially_destructible_v<T> ? nullptr : &destroy_elem<T>};

@@ -47,7 +47,7 @@ typedef struct goroutine_mem_stats {
   uint64_t num_stack_shrink;   /* stack shrinks since start */
   uint64_t num_stack_move;     /* copies of a stack (growth, shrink, torture) */
   uint64_t stack_bytes_copied; /* bytes copied by all stack moves */
-  uint64_t side_stack_sys;     /* bytes of side-stack chunks (escaping locals) */
+  uint64_t side_stack_sys; /* bytes of side-stack chunks (escaping locals) */
 } goroutine_mem_stats;
 
 /* Fills *stats with a snapshot of the counters. */

@@ -41,8 +41,8 @@ struct MemStats {
 inline MemStats read_mem_stats() {
   goroutine_mem_stats s;
   goroutine_read_mem_stats(&s);
-  return MemStats{s.stack_inuse,       s.stack_sys,        s.num_goroutine,
-                  s.num_stack_grow,    s.num_stack_shrink, s.num_stack_move,
+  return MemStats{s.stack_inuse,        s.stack_sys,        s.num_goroutine,
+                  s.num_stack_grow,     s.num_stack_shrink, s.num_stack_move,
                   s.stack_bytes_copied, s.side_stack_sys};
 }
 
@@ -126,7 +126,8 @@ template <class F, class... Args> void spawn(F &&f, Args &&...args) {
     detail::spawn_closure<std::decay_t<F>>(std::forward<F>(f));
   } else {
     auto call = [fn = std::forward<F>(f),
-                 tuple = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+                 tuple =
+                     std::make_tuple(std::forward<Args>(args)...)]() mutable {
       std::apply(fn, tuple);
     };
     detail::spawn_closure<decltype(call)>(std::move(call));

@@ -28,8 +28,8 @@ inline int64_t to_nanotime(clock::time_point t) {
       .count();
 }
 inline clock::time_point from_nanotime(int64_t ns) {
-  return clock::time_point(
-      std::chrono::duration_cast<clock::duration>(std::chrono::nanoseconds(ns)));
+  return clock::time_point(std::chrono::duration_cast<clock::duration>(
+      std::chrono::nanoseconds(ns)));
 }
 // Timer callback: a non-blocking send of the current time (dropped if the
 // buffer is full, like Go's tickers).
@@ -51,8 +51,7 @@ inline void sleep_until(clock::time_point t) {
 // Parks the calling goroutine for d (at least).
 template <class Rep, class Period>
 void sleep_for(std::chrono::duration<Rep, Period> d) {
-  sleep_until(clock::now() +
-              std::chrono::ceil<clock::duration>(d));
+  sleep_until(clock::now() + std::chrono::ceil<clock::duration>(d));
 }
 
 // A channel that receives the time once, after d (Go's time.After).
@@ -60,9 +59,9 @@ template <class Rep, class Period>
 chan<clock::time_point> after(std::chrono::duration<Rep, Period> d) {
   chan<clock::time_point> c(1);
   goroutine_chan_retain(c.native_handle()); // the timer's reference
-  goroutine_after_func(detail::to_nanotime(
-                           clock::now() + std::chrono::ceil<clock::duration>(d)),
-                       &detail::send_time_and_release, c.native_handle());
+  goroutine_after_func(
+      detail::to_nanotime(clock::now() + std::chrono::ceil<clock::duration>(d)),
+      &detail::send_time_and_release, c.native_handle());
   return c;
 }
 
