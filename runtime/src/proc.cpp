@@ -10,18 +10,26 @@
 //                              global queue first, then the global queue,
 //                              due timers, stealing half of another P's queue;
 //                              nothing: give the P back and sleep on a futex
-//     execute(g)               switch into g; returns when g switches out
-//     after_switch(g)          requeue (yield, preemption), run the park
+//     prepare(g), enter(g)     its first stack, or its stack back from a
+//                              compacted park; make it this thread's
+//     goroutine_switch         run it (and whatever it switches to directly)
+//                              until some goroutine switches back to g0
+//     after_switch(out)        requeue (yield, preemption), run the park
 //                              callback (unlock what the goroutine waits on),
 //                              or recycle (exit)
 //
-// Switching. A goroutine never switches directly to another: it switches to
-// g0 (goroutine_switch), and g0 picks the next one. That is one extra switch
-// per handoff, and it buys the one invariant the rest relies on: a goroutine
-// is switched out completely (its context saved on its stack) before anybody
-// else can see it as runnable. A parking goroutine keeps the lock that
-// protects its wait queue across the switch; g0 releases it (park_after,
-// Go's unlockf) and only then can a waker find it.
+// Switching. A goroutine that yields or parks switches straight to the next
+// goroutine of its P when there is one it can enter (switch_out); otherwise,
+// and to exit, to be preempted, or every 61st switch (so that g0 looks at the
+// global queue and timers), it switches to g0, which picks the next one. The
+// invariant both paths keep: a goroutine is switched out completely (its
+// context saved on its stack) before anybody else can see it as runnable. A
+// parking goroutine keeps the lock that protects its wait queue across the
+// switch, and whoever runs next on the thread releases it (park_after, Go's
+// unlockf): the goroutine switched to, in finish_switch, or g0, in
+// after_switch. Work that needs more than a few bytes of stack (adding a
+// sleep timer, compacting a parked stack, freeing a finished goroutine) is
+// always g0's.
 //
 // Waking idle Ms (Go's spinning Ms). ready() puts a goroutine on the current
 // P's queue and calls wakep(): if a P is idle and no M is already looking for
