@@ -28,7 +28,8 @@ minimum() { awk '{print $2}' "$1" | sort -g | head -1; }
 # Every benchmark process runs pinned to the last CPU: on this VM, migrations
 # between the two vCPUs add more variation than the differences measured.
 pin="taskset -c $(($(nproc) - 1))"
-# (Go twins get GOMAXPROCS=1 to match the single-threaded C++ runtime.)
+# (The fib and growth twins get GOMAXPROCS=1: those benchmarks run one
+# goroutine; bench/sched.sh sets the Ps itself.)
 export GOMAXPROCS=1
 
 rm -f "$out"/*.txt

@@ -147,7 +147,7 @@ void unlock_waiting(Goroutine *g, void *) {
 }
 
 // What a channel operation decided on the system stack.
-enum class Outcome { Done, WouldBlock, Park };
+enum class Outcome : uint8_t { Done, WouldBlock, Park };
 
 struct SendOp {
   Chan *c;
@@ -303,7 +303,8 @@ void select_begin(SelectOp &op, Goroutine *g) {
   uint16_t *lock = op.order + n;
   for (size_t i = 0; i < n; ++i) { // random permutation (inside-out shuffle)
     const size_t j = fastrand() % (i + 1);
-    poll[i] = poll[j];
+    if (j != i)
+      poll[i] = poll[j];
     poll[j] = static_cast<uint16_t>(i);
   }
   sort_lock_order(op);

@@ -31,8 +31,9 @@ void grow(void ***slots, size_t *count, size_t need) {
   if (grown == nullptr)
     fatal("out of memory for goroutine-local storage");
   if (*count != 0)
-    std::memcpy(grown, *slots, *count * sizeof(void *));
-  std::free(*slots);
+    std::memcpy(static_cast<void *>(grown), static_cast<void *>(*slots),
+                *count * sizeof(void *));
+  std::free(static_cast<void *>(*slots));
   *slots = grown;
   *count = n;
 }
@@ -52,7 +53,7 @@ void destroy_all(void **slots, size_t count) {
     if (!any)
       break;
   }
-  std::free(slots);
+  std::free(static_cast<void *>(slots));
 }
 
 struct ThreadLocals {

@@ -461,6 +461,8 @@ void check_dead() {
   for (P *p : sched.allp)
     if (!runq_empty(p) || p->timer0_when.load() != 0)
       return;
+  // NOLINTNEXTLINE(clang-analyzer-unix.BlockInCriticalSection): a read of
+  // /proc, only when every M is idle.
   if (process_threads() != sched.mcount + 1) // the Ms and sysmon
     return;
   static const char kMsg[] =
@@ -673,7 +675,9 @@ Goroutine *find_runnable(M *m, bool *inherit) {
         // wakeup it sends cannot be missed.
         if (m->is_main && sched.main_done.load())
           return nullptr;
-        if (sched.running.load() && work && (p = pidle_get()) != nullptr) {
+        if (sched.running.load() && work)
+          p = pidle_get();
+        if (p != nullptr) {
           acquirep(m, p);
         } else {
           midle_put(m);
@@ -907,9 +911,7 @@ int default_procs() {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0)
     return std::max(1, CPU_COUNT(&set));
-  return std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)) > 0
-             ? static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))
-             : 1;
+  return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
 }
 
 void init_runtime() {
@@ -964,8 +966,8 @@ void Note::wakeup() {
 bool Note::sleep(int64_t timeout_ns) {
   const int64_t deadline = timeout_ns >= 0 ? nanotime() + timeout_ns : -1;
   while (key.load(std::memory_order_acquire) == 0) {
-    int64_t left = -1;
-    if (deadline >= 0 && (left = deadline - nanotime()) <= 0)
+    const int64_t left = deadline >= 0 ? deadline - nanotime() : -1;
+    if (deadline >= 0 && left <= 0)
       break;
     futex_wait(&key, 0, left);
   }
@@ -1016,6 +1018,8 @@ namespace {
 __attribute__((always_inline)) inline Goroutine *direct_next(M *m,
                                                              bool *inherit) {
   P *p = m->p;
+  if (!sched.running.load(std::memory_order_relaxed))
+    return nullptr; // go::run has returned: g0 parks this M
   const uint32_t n = ++m->switches;
   if (n % 61 == 0 ||
       (n % 8 == 0 && p->timer0_when.load(std::memory_order_relaxed) != 0))
@@ -1105,6 +1109,15 @@ void park_unlock(WaitReason reason, uint32_t *word) {
       reason,
       [](Goroutine *, void *w) { spin_unlock(static_cast<uint32_t *>(w)); },
       word, true);
+}
+
+Goroutine *waiting_goroutine(const char *what) {
+  Goroutine *g = current_g();
+  if (g == nullptr)
+    fatal("%s would block a thread that runs no goroutine (only goroutines "
+          "can wait on the runtime's channels and sync types)",
+          what);
+  return g;
 }
 
 const char *wait_reason_string(WaitReason r) {
@@ -1305,10 +1318,9 @@ extern "C" int goroutine_maxprocs() {
 extern "C" GOROUTINE_PARK_PATH void goroutine_enter_blocking() {
   ThreadState &ts = this_thread();
   M *m = ts.m;
-  if (ts.g == nullptr || m == nullptr || m->blocking)
-    return;
+  if (ts.g == nullptr || m == nullptr || m->blocking++ != 0)
+    return; // not a goroutine, or nested
   P *p = m->p;
-  m->blocking = true;
   p->syscalltick.fetch_add(1, std::memory_order_relaxed);
   p->blocked_by.store(m, std::memory_order_relaxed);
   p->status.store(PStatus::Blocking, std::memory_order_release);
@@ -1317,9 +1329,8 @@ extern "C" GOROUTINE_PARK_PATH void goroutine_enter_blocking() {
 extern "C" GOROUTINE_PARK_PATH void goroutine_exit_blocking() {
   ThreadState &ts = this_thread();
   M *m = ts.m;
-  if (ts.g == nullptr || m == nullptr || !m->blocking)
-    return;
-  m->blocking = false;
+  if (ts.g == nullptr || m == nullptr || m->blocking == 0 || --m->blocking != 0)
+    return; // not a goroutine, or nested
   P *p = m->p;
   M *expected = m;
   if (p->blocked_by.compare_exchange_strong(expected, nullptr)) {

@@ -124,7 +124,8 @@ static_assert(offsetof(Goroutine::ClosureSlot, buf) ==
                   offsetof(Goroutine::ClosureSlot, owner) + sizeof(void *),
               "goroutine_closure_alloc finds the goroutine before a closure");
 
-// Why a goroutine switched to g0 (ThreadState::switch_reason).
+// Why a goroutine switched out, to g0 or directly to another goroutine
+// (ThreadState::switch_reason).
 enum class SwitchReason : uint8_t { Yield, Park, Preempt, Exit, Requeue };
 
 // Per-thread state, reached from assembly through %fs. One per OS thread;

@@ -43,7 +43,7 @@ struct Note {
 
 struct Timer;
 
-enum class PStatus : uint32_t { Idle, Running, Blocking };
+enum class PStatus : uint8_t { Idle, Running, Blocking };
 
 // A P: the right to run goroutines, with a local run queue (Go's p).
 struct P {
@@ -85,7 +85,7 @@ struct M {
   M *link = nullptr;  // idle list
   Note park;
   bool spinning = false; // looking for work with a P and nothing to run
-  bool blocking = false; // in goroutine_enter_blocking
+  uint32_t blocking = 0; // goroutine_enter_blocking depth
   bool is_main = false;  // the thread that called go::run
   bool exit_requested = false;
   std::atomic<Goroutine *> curg{nullptr};
@@ -127,11 +127,16 @@ int64_t nanotime();
 // A per-thread pseudo-random number (Go's fastrand).
 uint32_t fastrand();
 
-// The P of the calling thread, if it holds one.
+// The P of the calling thread, if it holds one (not while in a blocking call:
+// sysmon may have handed it to another M).
 inline P *current_p() {
   M *m = current_m();
-  return m != nullptr ? m->p : nullptr;
+  return m != nullptr && m->blocking == 0 ? m->p : nullptr;
 }
+
+// The calling goroutine, which is about to wait in `what`; a fatal error on a
+// thread that runs no goroutine (only goroutines can park).
+Goroutine *waiting_goroutine(const char *what);
 
 // The first P (timers created by threads that hold none go there).
 P *first_p();

@@ -39,8 +39,10 @@
 // pointer into the old stack is treated as one. Two things make that sound:
 //   1. Escape analysis (the plugin) guarantees no pointer into a goroutine
 //      stack is stored outside that stack, so scanning the stack and the
-//      registers finds every pointer. The runtime's own records never point
-//      into stacks (setjmp buffers store stack-relative offsets, setjmp.S).
+//      registers finds every pointer. The runtime's own records either never
+//      point into stacks (setjmp buffers store stack-relative offsets,
+//      setjmp.S) or are relocated with them (a parked goroutine's channel
+//      waiters, Goroutine::waiting, in relocate_to).
 //   2. A word that only looks like a stack address is still changed by delta,
 //      and every move's delta is a multiple of 4 GiB (stack_alloc.cpp keeps
 //      each goroutine's stacks at one address modulo 4 GiB), so the low 32

@@ -24,7 +24,7 @@ namespace go::runtime {
 constexpr size_t kStackGuard = 512;
 
 // A limit no %rsp can pass: every prologue check fails and traps into
-// __morestack (torture mode; later, preemption requests).
+// __morestack (torture mode, and preemption requests from sysmon).
 constexpr uintptr_t kStackPoison = 0xfffffffffffffadeULL;
 
 // Smallest and largest stack sizes the allocator knows (powers of two). The

@@ -117,7 +117,9 @@ extern "C" GOROUTINE_PARK_PATH void goroutine_mutex_lock(goroutine_mutex *m) {
   if (cas(&m->state, 0, kLocked))
     return;
   bool queued = false;
-  on_system_stack([&] { queued = mutex_lock_or_queue(m, current_g()); });
+  on_system_stack([&] {
+    queued = mutex_lock_or_queue(m, waiting_goroutine("go::mutex::lock"));
+  });
   if (queued)
     park_unlock(WaitReason::MutexLock, &m->waiters.lock); // woken as owner
 }
@@ -150,7 +152,7 @@ goroutine_rwmutex_rlock(goroutine_rwmutex *m) {
       spin_unlock(&m->readers.lock);
       return;
     }
-    waitq_push(&m->readers, current_g());
+    waitq_push(&m->readers, waiting_goroutine("go::rwmutex::lock_shared"));
     queued = true;
   });
   if (queued)
@@ -177,8 +179,9 @@ extern "C" void goroutine_rwmutex_runlock(goroutine_rwmutex *m) {
       spin_unlock(&m->readers.lock);
       fatal("sync: RUnlock of unlocked RWMutex");
     }
-    Goroutine *next = nullptr;
-    if (--m->active_readers == 0 && (next = waitq_pop(&m->writers))) {
+    Goroutine *next =
+        --m->active_readers == 0 ? waitq_pop(&m->writers) : nullptr;
+    if (next != nullptr) {
       --m->waiting_writers;
       m->writer = 1; // handed to the writer
     }
@@ -199,7 +202,7 @@ goroutine_rwmutex_lock(goroutine_rwmutex *m) {
       return;
     }
     ++m->waiting_writers; // holds off new readers
-    waitq_push(&m->writers, current_g());
+    waitq_push(&m->writers, waiting_goroutine("go::rwmutex::lock"));
     queued = true;
   });
   if (queued)
@@ -235,9 +238,12 @@ extern "C" void goroutine_rwmutex_unlock(goroutine_rwmutex *m) {
       *tail = r;
       tail = &r->schedlink;
     }
-    if (woken == nullptr && (woken = waitq_pop(&m->writers)) != nullptr) {
-      --m->waiting_writers;
-      m->writer = 1;
+    if (woken == nullptr) {
+      woken = waitq_pop(&m->writers);
+      if (woken != nullptr) {
+        --m->waiting_writers;
+        m->writer = 1; // handed to the next writer
+      }
     }
     spin_unlock(&m->readers.lock);
     ready_all(woken);
@@ -251,7 +257,7 @@ extern "C" GOROUTINE_PARK_PATH void goroutine_cond_wait(goroutine_cond *c,
   // Queue first, then unlock: a signal after the unlock finds us queued.
   on_system_stack([&] {
     spin_lock(&c->waiters.lock);
-    waitq_push(&c->waiters, current_g());
+    waitq_push(&c->waiters, waiting_goroutine("go::cond::wait"));
     mutex_unlock(m);
   });
   park_unlock(WaitReason::CondWait, &c->waiters.lock);
@@ -313,7 +319,7 @@ goroutine_waitgroup_wait(goroutine_waitgroup *wg) {
       return;
     }
     __atomic_add_fetch(&wg->state, 1, __ATOMIC_ACQ_REL);
-    waitq_push(&wg->waiters, current_g());
+    waitq_push(&wg->waiters, waiting_goroutine("go::wait_group::wait"));
     queued = true;
   });
   if (queued)

@@ -4,7 +4,9 @@
 // spin lock; P::timer0_when mirrors the earliest for lock-free peeks. A timer
 // is added to the heap of the P that creates it (any P when created from a
 // thread without one) and runs on whichever M looks first:
-//   - the M that owns the P, each time it schedules (find_runnable);
+//   - the M that owns the P, each time its g0 schedules (find_runnable; a
+//     goroutine switching directly to another goes through g0 every 8th
+//     switch while timers are pending);
 //   - a spinning M, when it steals from that P;
 //   - an idle M, which sleeps on its futex no longer than until the earliest
 //     timer of all Ps, then takes an idle P to run it.
@@ -27,7 +29,7 @@
 
 namespace go::runtime {
 
-enum class TimerState : uint32_t { Idle, Waiting, Running, Done };
+enum class TimerState : uint8_t { Idle, Waiting, Running, Done };
 
 struct Timer {
   int64_t when = 0;

@@ -1,9 +1,9 @@
 // chan.hpp: go::chan<T> and go::select, Go's channels.
 //
-//   go::chan<int> c;       // unbuffered        go::chan<int> c(16); //
-//   buffered go::spawn([c] { c.send(42); c.close(); }); std::optional<int> v =
-//   c.recv();        // empty once closed and drained for (int x : c) { ... }
-//   // until closed
+//   go::chan<int> c;         // unbuffered (go::chan<int> c(16): buffered)
+//   go::spawn([c] { c.send(42); c.close(); });
+//   std::optional<int> v = c.recv(); // empty once closed and drained
+//   for (int x : c) { ... }          // until closed
 //
 //   go::select(go::recv_case(c, [](std::optional<int> v) { ... }),
 //              go::send_case(out, 7, [] { ... }),

@@ -2,7 +2,7 @@
  *
  * Code that runs on goroutines must be compiled with the goroutine plugin
  * (goroutine-clang, or clang-19 -fplugin=libgoroutine-plugin.so): its stacks
- * start at 2 KiB and grow by copying. See docs/user-guide.md.
+ * start at 2 KiB and grow by copying. See README.md and docs/.
  *
  * Every function here may be called from a goroutine; the plugin knows their
  * stack use is bounded (names starting with goroutine_ are reserved). */
@@ -21,8 +21,7 @@ extern "C" {
  * goroutine. */
 void goroutine_run(void (*fn)(void *), void *arg);
 
-/* Gives up the thread to other goroutines; a safe point at which the
- * runtime may shrink the caller's stack. */
+/* Gives up the thread to other goroutines of its P (Go's runtime.Gosched). */
 void goroutine_yield(void);
 
 /* The calling goroutine's id (the main goroutine is 1), or 0 when not called
@@ -121,6 +120,7 @@ void goroutine_chan_close(goroutine_chan *c);
 size_t goroutine_chan_len(const goroutine_chan *c);
 size_t goroutine_chan_cap(const goroutine_chan *c);
 
+/* NOLINTNEXTLINE(performance-enum-size): a C enum */
 enum { GOROUTINE_SELECT_SEND = 1, GOROUTINE_SELECT_RECV = 2 };
 
 /* One case of a select. For a receive, elem is raw storage and `received`

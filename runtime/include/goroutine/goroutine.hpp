@@ -46,7 +46,8 @@ inline MemStats read_mem_stats() {
                   s.stack_bytes_copied, s.side_stack_sys};
 }
 
-// Gives up the thread to other goroutines (a safe point for stack shrinking).
+// Gives up the thread to other goroutines of its P, like Go's
+// runtime.Gosched.
 inline void yield() noexcept { goroutine_yield(); }
 
 // The calling goroutine's id (main is 1), or 0 outside goroutines.

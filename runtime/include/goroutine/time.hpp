@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <stdexcept>
 
 #include <goroutine/chan.hpp>
 #include <goroutine/goroutine.h>
@@ -73,7 +74,9 @@ public:
   explicit ticker(std::chrono::duration<Rep, Period> period) : c(1) {
     const int64_t ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(period).count();
-    t_ = goroutine_timer_start(goroutine_nanotime() + ns, ns > 0 ? ns : 1,
+    if (ns <= 0)
+      throw std::invalid_argument("non-positive interval for go::ticker");
+    t_ = goroutine_timer_start(goroutine_nanotime() + ns, ns,
                                &detail::send_time, c.native_handle());
   }
   ticker(const ticker &) = delete;
