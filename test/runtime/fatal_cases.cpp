@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <unistd.h>
 
 namespace {
 
@@ -32,10 +33,20 @@ __attribute__((noinline)) void thrower(int n) {
   std::puts(""); // not a tail call
 }
 
+__attribute__((noinline)) void spawned_thrower(int n) {
+  if (n == 0)
+    throw std::runtime_error("boom from a spawned goroutine");
+  spawned_thrower(n - 1);
+  std::puts(""); // not a tail call
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   const std::string scenario = argc > 1 ? argv[1] : "";
+  // A scenario that should end the program but hangs instead dies of
+  // SIGALRM, which the test reports, rather than running into its timeout.
+  alarm(20);
   if (scenario == "stack-overflow") {
     go::set_max_stack(1 << 20);
     go::run([] {
@@ -59,6 +70,58 @@ int main(int argc, char **argv) {
     go::run([] { go::run([] {}); });
   } else if (scenario == "uncaught-exception") {
     go::run([] { thrower(20); });
+  } else if (scenario == "deadlock-chan") {
+    go::run([] {
+      go::chan<int> c, other;
+      go::spawn([other] { other.recv(); }); // asleep too
+      go::yield();
+      std::printf("%d\n", c.recv().value_or(-1)); // nobody sends
+    });
+  } else if (scenario == "deadlock-waitgroup") {
+    go::run([] {
+      go::wait_group wg;
+      wg.add(2);
+      go::spawn([&wg] { wg.done(); });
+      wg.wait(); // one done() short
+    });
+  } else if (scenario == "close-closed") {
+    go::run([] {
+      go::chan<int> c;
+      c.close();
+      c.close();
+    });
+  } else if (scenario == "close-nil") {
+    go::run([] { go::chan<int>(nullptr).close(); });
+  } else if (scenario == "send-closed") {
+    go::run([] {
+      go::chan<int> c(1);
+      c.close();
+      c.send(1);
+    });
+  } else if (scenario == "negative-waitgroup") {
+    go::run([] {
+      go::wait_group wg;
+      wg.add(1);
+      wg.done();
+      wg.done();
+    });
+  } else if (scenario == "unlock-unlocked") {
+    go::run([] {
+      go::mutex mu;
+      mu.lock();
+      mu.unlock();
+      mu.unlock();
+    });
+  } else if (scenario == "goroutine-exception") {
+    go::run([] {
+      go::wait_group wg;
+      wg.add(1);
+      go::spawn([&wg] {
+        spawned_thrower(10);
+        wg.done();
+      });
+      wg.wait();
+    });
   } else if (scenario == "ok") {
     go::run([] { std::puts("ok"); });
   } else {

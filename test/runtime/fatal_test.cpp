@@ -6,6 +6,24 @@
 
 using Catch::Matchers::Contains;
 
+namespace {
+
+// The id N of the first "goroutine N [" trace header in err, or 0 if none.
+unsigned long trace_header_id(const std::string &err) {
+  for (size_t at = err.find("goroutine "); at != std::string::npos;
+       at = err.find("goroutine ", at + 1)) {
+    size_t i = at + 10, digits = 0;
+    unsigned long id = 0;
+    for (; i < err.size() && err[i] >= '0' && err[i] <= '9'; ++i, ++digits)
+      id = id * 10 + static_cast<unsigned long>(err[i] - '0');
+    if (digits > 0 && err.compare(i, 2, " [") == 0)
+      return id;
+  }
+  return 0;
+}
+
+} // namespace
+
 TEST_CASE("exceeding the maximum stack size is a clear fatal error",
           "[fatal]") {
   const test::ChildResult r = test::run_fatal_case("stack-overflow");
@@ -67,4 +85,66 @@ TEST_CASE("an exception leaving a goroutine panics with its what()",
   CHECK_THAT(r.err, Contains("panic: std::runtime_error: boom from thrower"));
   CHECK_THAT(r.err, Contains("goroutine 1 [running]:"));
   CHECK_THAT(r.err, Contains("thrower(int)")); // the throw site is in the trace
+}
+
+TEST_CASE("all goroutines asleep on channels is a deadlock", "[fatal]") {
+  const test::ChildResult r = test::run_fatal_case("deadlock-chan");
+  CHECK(r.signal == 0); // not killed by the scenario's alarm: it ended
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err,
+             Contains("fatal error: all goroutines are asleep - deadlock!"));
+  CHECK_THAT(r.err, Contains("goroutine 1 ["));
+  CHECK(r.out.empty()); // the receive never returned
+}
+
+TEST_CASE("waiting on a wait_group nobody finishes is a deadlock", "[fatal]") {
+  const test::ChildResult r = test::run_fatal_case("deadlock-waitgroup");
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err,
+             Contains("fatal error: all goroutines are asleep - deadlock!"));
+  CHECK_THAT(r.err, Contains("goroutine 1 ["));
+}
+
+TEST_CASE("misusing channels panics as in Go", "[fatal]") {
+  struct Case {
+    const char *scenario, *message;
+  };
+  for (const Case c : {Case{"close-closed", "panic: close of closed channel"},
+                       Case{"close-nil", "panic: close of nil channel"},
+                       Case{"send-closed", "panic: send on closed channel"}}) {
+    INFO(c.scenario);
+    const test::ChildResult r = test::run_fatal_case(c.scenario);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(c.message));
+    CHECK(trace_header_id(r.err) == 1); // the main goroutine's trace
+  }
+}
+
+TEST_CASE("a negative wait_group counter panics", "[fatal]") {
+  const test::ChildResult r = test::run_fatal_case("negative-waitgroup");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("panic: sync: negative WaitGroup counter"));
+  CHECK(trace_header_id(r.err) == 1);
+}
+
+TEST_CASE("unlocking an unlocked go::mutex is a fatal error", "[fatal]") {
+  const test::ChildResult r = test::run_fatal_case("unlock-unlocked");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("fatal error: sync: unlock of unlocked mutex"));
+  CHECK(trace_header_id(r.err) == 1);
+}
+
+TEST_CASE("an exception leaving a spawned goroutine panics with its what()",
+          "[fatal]") {
+  const test::ChildResult r = test::run_fatal_case("goroutine-exception");
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("panic: std::runtime_error: boom from a spawned "
+                             "goroutine"));
+  // The trace is the spawned goroutine's (not main's), from the throw site.
+  const unsigned long id = trace_header_id(r.err);
+  CHECK(id > 1);
+  CHECK_THAT(r.err, Contains("[running]:"));
+  CHECK_THAT(r.err, Contains("spawned_thrower(int)"));
 }

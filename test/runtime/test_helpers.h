@@ -4,6 +4,7 @@
 
 #include <goroutine/goroutine.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -37,6 +38,34 @@ template <class F> auto in_goroutine(F &&f) {
     go::run([&] { result = f(); });
     return result;
   }
+}
+
+// Polls pred() from a goroutine, sleeping 1 ms between tries, until it holds
+// or `timeout` passes; returns whether it held. For tests that wait for other
+// goroutines to reach a state no channel announces.
+template <class Pred>
+bool wait_until(Pred pred, std::chrono::milliseconds timeout =
+                               std::chrono::milliseconds(5000)) {
+  const go::clock::time_point deadline = go::clock::now() + timeout;
+  while (!pred()) {
+    if (go::clock::now() >= deadline)
+      return pred();
+    go::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// Waits (from the main goroutine) until every other goroutine has ended, so
+// nothing a test spawned outlives its go::run; returns false if some are
+// still there after 5 s.
+inline bool all_others_ended() {
+  return wait_until([] { return go::num_goroutine() == 1; });
+}
+
+// Milliseconds from `start` to now.
+inline double ms_since(go::clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(go::clock::now() - start)
+      .count();
 }
 
 // Exit status and output of a child process.
