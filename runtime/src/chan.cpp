@@ -156,6 +156,57 @@ struct SendOp {
   Outcome outcome = Outcome::Done;
 };
 
+// With c locked and open: sends *elem now if a receiver waits (returned in
+// *woken, to wake once c is unlocked) or the buffer has room.
+bool send_now(Chan *c, void *elem, Sudog **woken) {
+  if (Sudog *r = dequeue(c->recvq)) {
+    c->move(r->elem, elem);
+    *woken = r;
+    return true;
+  }
+  if (c->qcount < c->cap) {
+    c->put(elem);
+    return true;
+  }
+  return false;
+}
+
+// With c locked: receives into elem now if a sender waits (returned in
+// *woken), a value is buffered, or c is closed and drained (*received false).
+bool recv_now(Chan *c, void *elem, bool *received, Sudog **woken) {
+  *received = true;
+  if (Sudog *s = dequeue(c->sendq)) {
+    if (c->cap == 0) {
+      c->move(elem, s->elem);
+    } else {
+      // Full buffer: take the head, put the sender's value at the tail
+      // (the same slot), so FIFO order holds.
+      c->take(elem);
+      c->put(s->elem);
+    }
+    *woken = s;
+    return true;
+  }
+  if (c->qcount > 0) {
+    c->take(elem);
+    return true;
+  }
+  *received = false;
+  return c->closed;
+}
+
+// Queues g on q (c locked) with its own sudog; g is to park.
+void wait_on(Chan::Queue &q, Chan *c, Goroutine *g, void *elem) {
+  Sudog *s = &g->sudog;
+  *s = Sudog{};
+  s->g = g;
+  s->c = c;
+  s->elem = elem;
+  g->waiting = s;
+  g->param = nullptr;
+  enqueue(q, s);
+}
+
 void send_locked(SendOp &op, Goroutine *g) {
   Chan *c = op.c;
   if (!op.block && !__atomic_load_n(&c->closed, __ATOMIC_RELAXED) &&
@@ -167,15 +218,11 @@ void send_locked(SendOp &op, Goroutine *g) {
     spin_unlock(&c->lock);
     panic_message("send on closed channel");
   }
-  if (Sudog *r = dequeue(c->recvq)) {
-    c->move(r->elem, op.elem);
+  Sudog *woken = nullptr;
+  if (send_now(c, op.elem, &woken)) {
     spin_unlock(&c->lock);
-    wake(r, true);
-    return;
-  }
-  if (c->qcount < c->cap) {
-    c->put(op.elem);
-    spin_unlock(&c->lock);
+    if (woken != nullptr)
+      wake(woken, true);
     return;
   }
   if (!op.block) {
@@ -184,15 +231,8 @@ void send_locked(SendOp &op, Goroutine *g) {
   }
   if (g == nullptr)
     fatal("a blocking channel send outside a goroutine");
-  Sudog *s = &g->sudog;
-  *s = Sudog{};
-  s->g = g;
-  s->c = c;
-  s->elem = op.elem;
-  g->waiting = s;
-  g->param = nullptr;
-  enqueue(c->sendq, s);
-  op.outcome = Outcome::Park; // lock held: g0 releases it after the switch
+  wait_on(c->sendq, c, g, op.elem);
+  op.outcome = Outcome::Park; // lock held: released after the switch
 }
 
 struct RecvOp {
@@ -210,29 +250,12 @@ void recv_locked(RecvOp &op, Goroutine *g) {
       __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) == nullptr)
     return void(op.outcome = Outcome::WouldBlock);
   spin_lock(&c->lock);
-  if (Sudog *s = dequeue(c->sendq)) {
-    if (c->cap == 0) {
-      c->move(op.elem, s->elem);
-    } else {
-      // Full buffer: take the head, put the sender's value at the tail
-      // (the same slot), so FIFO order holds.
-      c->take(op.elem);
-      c->put(s->elem);
-    }
+  Sudog *woken = nullptr;
+  if (recv_now(c, op.elem, &op.received, &woken)) {
     spin_unlock(&c->lock);
-    op.received = true;
-    wake(s, true);
+    if (woken != nullptr)
+      wake(woken, true);
     return;
-  }
-  if (c->qcount > 0) {
-    c->take(op.elem);
-    spin_unlock(&c->lock);
-    op.received = true;
-    return;
-  }
-  if (c->closed) {
-    spin_unlock(&c->lock);
-    return; // closed and drained
   }
   if (!op.block) {
     spin_unlock(&c->lock);
@@ -240,14 +263,7 @@ void recv_locked(RecvOp &op, Goroutine *g) {
   }
   if (g == nullptr)
     fatal("a blocking channel receive outside a goroutine");
-  Sudog *s = &g->sudog;
-  *s = Sudog{};
-  s->g = g;
-  s->c = c;
-  s->elem = op.elem;
-  g->waiting = s;
-  g->param = nullptr;
-  enqueue(c->recvq, s);
+  wait_on(c->recvq, c, g, op.elem);
   op.outcome = Outcome::Park;
 }
 
@@ -315,46 +331,24 @@ void select_begin(SelectOp &op, Goroutine *g) {
     Chan *c = chan_of(sc);
     if (c == nullptr)
       continue;
+    Sudog *woken = nullptr;
+    bool done;
     if (sc.dir == GOROUTINE_SELECT_SEND) {
       if (c->closed) {
         unlock_all(op);
         panic_message("send on closed channel");
       }
-      if (Sudog *r = dequeue(c->recvq)) {
-        c->move(r->elem, sc.elem);
-        unlock_all(op);
-        wake(r, true);
-        return void(op.chosen = static_cast<long>(i));
-      }
-      if (c->qcount < c->cap) {
-        c->put(sc.elem);
-        unlock_all(op);
-        return void(op.chosen = static_cast<long>(i));
-      }
+      done = send_now(c, sc.elem, &woken);
     } else {
-      sc.received = 0;
-      if (Sudog *s = dequeue(c->sendq)) {
-        if (c->cap == 0) {
-          c->move(sc.elem, s->elem);
-        } else {
-          c->take(sc.elem);
-          c->put(s->elem);
-        }
-        sc.received = 1;
-        unlock_all(op);
-        wake(s, true);
-        return void(op.chosen = static_cast<long>(i));
-      }
-      if (c->qcount > 0) {
-        c->take(sc.elem);
-        sc.received = 1;
-        unlock_all(op);
-        return void(op.chosen = static_cast<long>(i));
-      }
-      if (c->closed) {
-        unlock_all(op);
-        return void(op.chosen = static_cast<long>(i));
-      }
+      bool received = false;
+      done = recv_now(c, sc.elem, &received, &woken);
+      sc.received = received ? 1 : 0;
+    }
+    if (done) {
+      unlock_all(op);
+      if (woken != nullptr)
+        wake(woken, true);
+      return void(op.chosen = static_cast<long>(i));
     }
   }
   if (!op.block) {

@@ -14,6 +14,7 @@
 // pointing at goroutine_trampoline and %r12 holding the Goroutine*.
 
 #include "asm_offsets.h"
+#include "vector_state.inc"
 
 // goroutine_switch and goroutine_trampoline can be on a switched-out
 // goroutine's stack; trace.cpp recognizes the frames of this section as the
@@ -137,31 +138,10 @@ goroutine_preempt_stub:
         movl    goroutine_xsave_size(%rip), %ecx
         subq    %rcx, %rsp
         andq    $-64, %rsp
-        cmpl    $0, goroutine_xsave_enabled(%rip)
-        je      1f
-        xorl    %eax, %eax              // XSAVE header must start zeroed
-        movq    %rax, 512(%rsp)
-        movq    %rax, 520(%rsp)
-        movq    %rax, 528(%rsp)
-        movq    %rax, 536(%rsp)
-        movq    %rax, 544(%rsp)
-        movq    %rax, 552(%rsp)
-        movq    %rax, 560(%rsp)
-        movq    %rax, 568(%rsp)
-        movl    $-1, %eax
-        movl    $-1, %edx
-        xsave64 (%rsp)
-        jmp     2f
-1:      fxsave64 (%rsp)
-2:      call    goroutine_preempt_park
-        cmpl    $0, goroutine_xsave_enabled(%rip)
-        je      3f
-        movl    $-1, %eax
-        movl    $-1, %edx
-        xrstor64 (%rsp)
-        jmp     4f
-3:      fxrstor64 (%rsp)
-4:      leaq    -80(%rbp), %rsp
+        SAVE_VECTOR_STATE
+        call    goroutine_preempt_park
+        RESTORE_VECTOR_STATE
+        leaq    -80(%rbp), %rsp
         popq    %r11
         popq    %r10
         popq    %r9

@@ -50,6 +50,7 @@
 // ThreadState::g0_sp, and the 64-byte-aligned XSAVE (or FXSAVE) area below it.
 
 #include "asm_offsets.h"
+#include "vector_state.inc"
 
         .text
 
@@ -177,36 +178,13 @@ goroutine_morestack_common:
         movl    goroutine_xsave_size(%rip), %ecx
         subq    %rcx, %rsp
         andq    $-64, %rsp
-        cmpl    $0, goroutine_xsave_enabled(%rip)
-        je      2f
-        xorl    %eax, %eax              // XSAVE header must start zeroed
-        movq    %rax, 512(%rsp)
-        movq    %rax, 520(%rsp)
-        movq    %rax, 528(%rsp)
-        movq    %rax, 536(%rsp)
-        movq    %rax, 544(%rsp)
-        movq    %rax, 552(%rsp)
-        movq    %rax, 560(%rsp)
-        movq    %rax, 568(%rsp)
-        movl    $-1, %eax
-        movl    $-1, %edx
-        xsave64 (%rsp)
-        jmp     3f
-2:      fxsave64 (%rsp)
-3:
+        SAVE_VECTOR_STATE
         movq    %rbx, %rdi              // RegisterFrame*
         movq    %rsp, %rsi              // vector state
         call    goroutine_morestack     // -> %rax = %rsp to resume with
         movq    %rax, FRAME_KIND(%rbx)
 
-        cmpl    $0, goroutine_xsave_enabled(%rip)
-        je      4f
-        movl    $-1, %eax
-        movl    $-1, %edx
-        xrstor64 (%rsp)
-        jmp     5f
-4:      fxrstor64 (%rsp)
-5:
+        RESTORE_VECTOR_STATE
         movq    %rbx, %rsp
         movq    FRAME_RAX(%rsp), %rax
         movq    FRAME_RCX(%rsp), %rcx
