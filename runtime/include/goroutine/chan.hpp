@@ -136,8 +136,10 @@ public:
     explicit iterator(const chan *c) : c_(c) { ++*this; }
     iterator() = default;
     T &operator*() { return *v_; }
-    iterator &operator++() {
-      v_ = c_->recv();
+    iterator &operator++() { // T need not be assignable
+      v_.reset();
+      if (std::optional<T> next = c_->recv())
+        v_.emplace(std::move(*next));
       return *this;
     }
     bool operator!=(const iterator &) const { return v_.has_value(); }
