@@ -97,9 +97,21 @@ constexpr int kGfreeLocalMax = 64; // dead goroutines kept per P
 constexpr int64_t kSysmonTickNs = 1'000'000;
 constexpr int kPreemptSignal = SIGURG;
 
+// A mutex that spins briefly before sleeping (glibc's adaptive mutex): the
+// scheduler lock is held for a few dozen instructions at a time, and a futex
+// sleep and wakeup would cost far more than the wait.
+class AdaptiveMutex {
+public:
+  void lock() { pthread_mutex_lock(&m_); }
+  void unlock() { pthread_mutex_unlock(&m_); }
+
+private:
+  pthread_mutex_t m_ = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+};
+
 // The global state (Go's schedt). `lock` guards every non-atomic field.
 struct Sched {
-  std::mutex lock;
+  AdaptiveMutex lock;
   Goroutine *runq_head = nullptr, *runq_tail = nullptr;
   std::atomic<int> runq_size{0};
   P *pidle = nullptr;
@@ -159,7 +171,7 @@ void globrunq_put_batch(Goroutine *head, Goroutine *tail, int n) {
 }
 
 void globrunq_put(Goroutine *g) {
-  std::lock_guard<std::mutex> lock(sched.lock);
+  std::lock_guard<AdaptiveMutex> lock(sched.lock);
   globrunq_put_batch(g, g, 1);
 }
 
@@ -178,7 +190,7 @@ bool runq_put_slow(P *p, Goroutine *g, uint32_t head, uint32_t tail) {
   batch[n] = g;
   for (uint32_t i = 0; i < n; ++i)
     batch[i]->schedlink = batch[i + 1];
-  std::lock_guard<std::mutex> lock(sched.lock);
+  std::lock_guard<AdaptiveMutex> lock(sched.lock);
   globrunq_put_batch(batch[0], batch[n], n + 1);
   return true;
 }
@@ -364,7 +376,7 @@ M *new_m_record() { // lock held
 void startm(P *p, bool spinning) {
   M *m;
   {
-    std::lock_guard<std::mutex> lock(sched.lock);
+    std::lock_guard<AdaptiveMutex> lock(sched.lock);
     if (p == nullptr) {
       p = pidle_get();
       if (p == nullptr) {
@@ -476,7 +488,7 @@ void gfree_put(P *p, Goroutine *g) {
   g->schedlink = p->gfree;
   p->gfree = g;
   if (++p->ngfree > kGfreeLocalMax) {
-    std::lock_guard<std::mutex> lock(sched.lock);
+    std::lock_guard<AdaptiveMutex> lock(sched.lock);
     while (p->ngfree > kGfreeLocalMax / 2) {
       Goroutine *dead = p->gfree;
       p->gfree = dead->schedlink;
@@ -489,7 +501,7 @@ void gfree_put(P *p, Goroutine *g) {
 
 Goroutine *gfree_get(P *p) {
   if (p != nullptr && p->gfree == nullptr && sched.gfree != nullptr) {
-    std::lock_guard<std::mutex> lock(sched.lock);
+    std::lock_guard<AdaptiveMutex> lock(sched.lock);
     while (p->ngfree < kGfreeLocalMax / 2 && sched.gfree != nullptr) {
       Goroutine *dead = sched.gfree;
       sched.gfree = dead->schedlink;
@@ -555,7 +567,7 @@ void goroutine_exit(M *m, Goroutine *g) {
   g->status.store(GoroutineStatus::Dead, std::memory_order_release);
   gfree_put(m->p, g);
   if (was_main) {
-    std::lock_guard<std::mutex> lock(sched.lock);
+    std::lock_guard<AdaptiveMutex> lock(sched.lock);
     sched.main_g = nullptr;
     sched.main_done.store(true);
     M *main_m = sched.main_m;
@@ -633,7 +645,7 @@ void after_switch(ThreadState &ts, M *m, Goroutine *g) {
 // passes, or go::run's main goroutine is done). Returns with m->p set, or null.
 void stopm(M *m, int64_t timeout_ns) {
   m->park.sleep(timeout_ns);
-  std::lock_guard<std::mutex> lock(sched.lock);
+  std::lock_guard<AdaptiveMutex> lock(sched.lock);
   if (m->nextp != nullptr) {
     acquirep(m, m->nextp);
     m->nextp = nullptr;
@@ -670,7 +682,7 @@ Goroutine *find_runnable(M *m, bool *inherit) {
       const bool work =
           sched.runq_size.load() > 0 || (timer != 0 && timer <= now);
       {
-        std::lock_guard<std::mutex> lock(sched.lock);
+        std::lock_guard<AdaptiveMutex> lock(sched.lock);
         // goroutine_exit sets main_done under this lock: checked here, the
         // wakeup it sends cannot be missed.
         if (m->is_main && sched.main_done.load())
@@ -692,7 +704,7 @@ Goroutine *find_runnable(M *m, bool *inherit) {
       }
     }
     if (!sched.running.load(std::memory_order_acquire) && !m->is_main) {
-      std::lock_guard<std::mutex> lock(sched.lock);
+      std::lock_guard<AdaptiveMutex> lock(sched.lock);
       if (m->spinning) {
         m->spinning = false;
         sched.nmspinning.fetch_sub(1);
@@ -705,7 +717,7 @@ Goroutine *find_runnable(M *m, bool *inherit) {
       run_timers(p, nanotime());
     if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
         sched.runq_size.load() > 0) {
-      std::lock_guard<std::mutex> lock(sched.lock);
+      std::lock_guard<AdaptiveMutex> lock(sched.lock);
       if (Goroutine *g = globrunq_get(p, 1))
         return g;
     }
@@ -713,7 +725,7 @@ Goroutine *find_runnable(M *m, bool *inherit) {
       return g;
     *inherit = false;
     if (sched.runq_size.load(std::memory_order_acquire) > 0) {
-      std::lock_guard<std::mutex> lock(sched.lock);
+      std::lock_guard<AdaptiveMutex> lock(sched.lock);
       if (Goroutine *g = globrunq_get(p, 0))
         return g;
     }
@@ -742,7 +754,7 @@ Goroutine *find_runnable(M *m, bool *inherit) {
     }
     // Nothing: give the P back.
     {
-      std::lock_guard<std::mutex> lock(sched.lock);
+      std::lock_guard<AdaptiveMutex> lock(sched.lock);
       if (Goroutine *g = globrunq_get(p, 0))
         return g;
       pidle_put(p);
@@ -756,7 +768,7 @@ Goroutine *find_runnable(M *m, bool *inherit) {
       for (P *q : sched.allp) {
         if (runq_empty(q) && sched.runq_size.load() == 0)
           continue;
-        std::lock_guard<std::mutex> lock(sched.lock);
+        std::lock_guard<AdaptiveMutex> lock(sched.lock);
         if (P *idle = pidle_get()) {
           acquirep(m, idle);
           m->spinning = true;
@@ -801,7 +813,7 @@ void *mstart(void *arg) {
   register_thread(m);
   ThreadSignalStack signal_stack; // signal handlers never run on goroutines
   {
-    std::lock_guard<std::mutex> lock(sched.lock);
+    std::lock_guard<AdaptiveMutex> lock(sched.lock);
     acquirep(m, m->nextp);
     m->nextp = nullptr;
   }
@@ -847,7 +859,7 @@ void handoffp(P *p) {
     startm(p, true);
     return;
   }
-  std::lock_guard<std::mutex> lock(sched.lock);
+  std::lock_guard<AdaptiveMutex> lock(sched.lock);
   pidle_put(p);
 }
 
@@ -1238,7 +1250,7 @@ extern "C" void goroutine_closure_free(void *closure) {
     if (P *p = current_p()) {
       gfree_put(p, g);
     } else {
-      std::lock_guard<std::mutex> lock(sched.lock);
+      std::lock_guard<AdaptiveMutex> lock(sched.lock);
       g->schedlink = sched.gfree;
       sched.gfree = g;
     }
@@ -1264,7 +1276,7 @@ extern "C" void goroutine_run(void (*fn)(void *), void *arg) {
   static thread_local M *main_m = nullptr;
   Goroutine *g = new_goroutine(fn, arg);
   {
-    std::lock_guard<std::mutex> lock(sched.lock);
+    std::lock_guard<AdaptiveMutex> lock(sched.lock);
     if (sched.running.load())
       fatal("go::run called while the runtime runs on another thread");
     if (main_m == nullptr)
@@ -1283,7 +1295,7 @@ extern "C" void goroutine_run(void (*fn)(void *), void *arg) {
   wakep(); // goroutines left from an earlier go::run may be runnable
   schedule(main_m);
   {
-    std::lock_guard<std::mutex> lock(sched.lock);
+    std::lock_guard<AdaptiveMutex> lock(sched.lock);
     if (main_m->spinning) {
       main_m->spinning = false;
       sched.nmspinning.fetch_sub(1);
@@ -1341,7 +1353,7 @@ extern "C" GOROUTINE_PARK_PATH void goroutine_exit_blocking() {
   releasep(m);
   bool got = false;
   on_system_stack([&] {
-    std::lock_guard<std::mutex> lock(sched.lock);
+    std::lock_guard<AdaptiveMutex> lock(sched.lock);
     if (P *idle = pidle_get()) {
       acquirep(m, idle);
       got = true;
