@@ -510,7 +510,8 @@ void stack_home_unpark(Stack home) {
     if (b - a == kPageSize)
       continue;
     auto it = parked_bytes.find(page);
-    if ((it->second -= static_cast<uint32_t>(b - a)) == 0)
+    it->second -= static_cast<uint32_t>(b - a);
+    if (it->second == 0)
       parked_bytes.erase(it);
   }
 }
