@@ -97,18 +97,6 @@ constexpr int kGfreeLocalMax = 64; // dead goroutines kept per P
 constexpr int64_t kSysmonTickNs = 1'000'000;
 constexpr int kPreemptSignal = SIGURG;
 
-// A mutex that spins briefly before sleeping (glibc's adaptive mutex): the
-// scheduler lock is held for a few dozen instructions at a time, and a futex
-// sleep and wakeup would cost far more than the wait.
-class AdaptiveMutex {
-public:
-  void lock() { pthread_mutex_lock(&m_); }
-  void unlock() { pthread_mutex_unlock(&m_); }
-
-private:
-  pthread_mutex_t m_ = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
-};
-
 // The global state (Go's schedt). `lock` guards every non-atomic field.
 struct Sched {
   AdaptiveMutex lock;

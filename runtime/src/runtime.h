@@ -23,6 +23,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <pthread.h>
 #include <type_traits>
 
 #include "arch/x86_64/asm_offsets.h"
@@ -175,6 +176,19 @@ static_assert(offsetof(RegisterFrame, r11) == FRAME_R11);
 static_assert(offsetof(RegisterFrame, r10) == FRAME_R10);
 static_assert(offsetof(RegisterFrame, rax) == FRAME_RAX);
 static_assert(sizeof(RegisterFrame) == FRAME_SIZE);
+
+// A mutex that spins briefly before sleeping (glibc's adaptive mutex), for
+// the runtime's short critical sections shared between threads (scheduler,
+// stack arena): a futex sleep and wakeup costs far more than the wait.
+class AdaptiveMutex {
+public:
+  void lock() { pthread_mutex_lock(&m_); }
+  bool try_lock() { return pthread_mutex_trylock(&m_) == 0; }
+  void unlock() { pthread_mutex_unlock(&m_); }
+
+private:
+  pthread_mutex_t m_ = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+};
 
 // Debug and tuning settings from GOROUTINE_DEBUG (debug.cpp).
 struct Settings {

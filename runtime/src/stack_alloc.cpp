@@ -141,7 +141,7 @@ class Arena {
 public:
   // A stack of class k ending at top offset h, from the cache or new.
   uintptr_t take_at(int k, uint32_t h) {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<AdaptiveMutex> lock(mu_);
     if (auto it = cache_[k].find(h); it != cache_[k].end())
       return pop_cached(k, it);
     return place(k, h);
@@ -151,7 +151,7 @@ public:
   // a parking band: a bitmap of its 512-byte slots instead of a range map,
   // because a million parked goroutines would make that map slow.
   uintptr_t take_parking(uint32_t h) {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<AdaptiveMutex> lock(mu_);
     const uint64_t slot = h / kStackCompactSize - 1;
     for (Band *band : bands_) {
       if (band->lane != kParkingLane)
@@ -172,7 +172,7 @@ public:
   }
 
   void give_parking(uintptr_t lo) {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<AdaptiveMutex> lock(mu_);
     for (Band *band : bands_)
       if (band->lane == kParkingLane && lo >= band->base &&
           lo < band->base + kBandSize) {
@@ -187,7 +187,7 @@ public:
   // A stack of class k at any top offset; extra stacks carved with it may be
   // appended to spare (up to the span's worth).
   uintptr_t take_any(int k, std::vector<uintptr_t> *spare) {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<AdaptiveMutex> lock(mu_);
     if (!cache_[k].empty())
       return pop_cached(k, cache_[k].begin());
     return new_span(k, spare);
@@ -195,7 +195,7 @@ public:
 
   void give(int k, uintptr_t lo) {
     const size_t size = class_size(k);
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<AdaptiveMutex> lock(mu_);
     const bool small = size < kSpanSize && !page_granular();
     if (small || cached_bytes_[k] + size <= kCachedBytesPerClass) {
       cache_[k][top_offset(lo + size)].push_back(lo);
@@ -324,7 +324,7 @@ private:
     }
   }
 
-  std::mutex mu_;
+  AdaptiveMutex mu_;
   std::vector<Band *> bands_;
   Cache cache_[kNumClasses]; // free stacks by class, then top offset
   size_t cached_bytes_[kNumClasses] = {};
@@ -343,7 +343,7 @@ public:
   // Takes s out of use; returns a stack that has served its time (or an
   // empty one) to free for real.
   Stack admit(Stack s) {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<AdaptiveMutex> lock(mu_);
     protect(s, false);
     const Stack released = ring_[next_];
     ring_[next_] = s;
@@ -356,7 +356,7 @@ public:
   // Called from the fault handler: never waits for the lock (the fault may
   // have happened while it was held).
   bool contains(uintptr_t addr) {
-    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+    std::unique_lock<AdaptiveMutex> lock(mu_, std::try_to_lock);
     if (!lock.owns_lock())
       return false;
     for (const Stack &s : ring_)
@@ -375,7 +375,7 @@ private:
   }
 
   static constexpr size_t kSize = 256;
-  std::mutex mu_;
+  AdaptiveMutex mu_;
   Stack ring_[kSize];
   size_t next_ = 0;
 };
@@ -480,13 +480,13 @@ void stack_cache_flush() { cache.flush(); }
 
 namespace {
 // Bytes of parked homes in each page that also holds other stacks.
-std::mutex parked_mu;
+AdaptiveMutex parked_mu;
 std::unordered_map<uint64_t, uint32_t> &parked_bytes =
     *new std::unordered_map<uint64_t, uint32_t>;
 } // namespace
 
 void stack_home_park(Stack home) {
-  std::lock_guard<std::mutex> lock(parked_mu);
+  std::lock_guard<AdaptiveMutex> lock(parked_mu);
   for (uint64_t page = round_down(home.lo, kPageSize); page < home.hi;
        page += kPageSize) {
     const uint64_t a = std::max<uint64_t>(home.lo, page);
@@ -502,7 +502,7 @@ void stack_home_park(Stack home) {
 void stack_home_unpark(Stack home) {
   if (page_granular())
     return;
-  std::lock_guard<std::mutex> lock(parked_mu);
+  std::lock_guard<AdaptiveMutex> lock(parked_mu);
   for (uint64_t page = round_down(home.lo, kPageSize); page < home.hi;
        page += kPageSize) {
     const uint64_t a = std::max<uint64_t>(home.lo, page);
