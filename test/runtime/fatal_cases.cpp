@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unistd.h>
 
 namespace {
@@ -121,6 +122,14 @@ int main(int argc, char **argv) {
         wg.done();
       });
       wg.wait();
+    });
+  } else if (scenario == "thread-waits-on-waitgroup") {
+    go::run([] {
+      go::wait_group wg;
+      wg.add(1);
+      // A plain thread cannot park: it must get an error, not a crash.
+      std::thread waiter([&wg] { wg.wait(); });
+      go::blocking([&] { waiter.join(); });
     });
   } else if (scenario == "ok") {
     go::run([] { std::puts("ok"); });

@@ -135,6 +135,14 @@ TEST_CASE("unlocking an unlocked go::mutex is a fatal error", "[fatal]") {
   CHECK(trace_header_id(r.err) == 1);
 }
 
+TEST_CASE("a plain thread waiting on a wait_group gets a clear error",
+          "[fatal]") {
+  const test::ChildResult r = test::run_fatal_case("thread-waits-on-waitgroup");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("fatal error: go::wait_group::wait would block a "
+                             "thread that runs no goroutine"));
+}
+
 TEST_CASE("an exception leaving a spawned goroutine panics with its what()",
           "[fatal]") {
   const test::ChildResult r = test::run_fatal_case("goroutine-exception");

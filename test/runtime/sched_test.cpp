@@ -622,3 +622,44 @@ TEST_CASE("go::blocking hands the P to other goroutines meanwhile",
 }
 
 } // namespace
+
+TEST_CASE("go::blocking nests, and goroutines spawned inside it run",
+          "[sched]") {
+  struct Result {
+    int inner = 0, ran = 0;
+    bool ended = false;
+  };
+  const Result r = test::in_goroutine([] {
+    Result res;
+    std::atomic<int> ran{0};
+    go::wait_group wg;
+    wg.add(3);
+    res.inner = go::blocking([&] {
+      // While the thread is in a blocking call it owns no P: these go to the
+      // global queue and other threads run them.
+      go::spawn([&] {
+        ran.fetch_add(1);
+        wg.done();
+      });
+      const int inner = go::blocking([&] {
+        go::spawn([&] {
+          ran.fetch_add(1);
+          wg.done();
+        });
+        return 7;
+      });
+      go::spawn([&] { // after the inner call: still inside the outer one
+        ran.fetch_add(1);
+        wg.done();
+      });
+      return inner;
+    });
+    wg.wait();
+    res.ran = ran.load();
+    res.ended = test::all_others_ended();
+    return res;
+  });
+  CHECK(r.inner == 7);
+  CHECK(r.ran == 3);
+  CHECK(r.ended);
+}

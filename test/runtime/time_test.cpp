@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <stdexcept>
 #include <vector>
 
 namespace {
@@ -207,3 +208,21 @@ TEST_CASE("go::ticker ticks until stopped", "[time]") {
 }
 
 } // namespace
+
+TEST_CASE("a ticker refuses a non-positive period", "[time]") {
+  bool zero = false, negative = false;
+  test::in_goroutine([&] {
+    try {
+      go::ticker t(0ms);
+    } catch (const std::invalid_argument &) {
+      zero = true;
+    }
+    try {
+      go::ticker t(-5ms);
+    } catch (const std::invalid_argument &) {
+      negative = true;
+    }
+  });
+  CHECK(zero);
+  CHECK(negative);
+}
