@@ -122,13 +122,14 @@ void parse_debug_variable(const char *env) {
 }
 
 struct FatalMessage {
+  const char *prefix; // "fatal error: " or "panic: "
   const char *fmt;
   va_list *ap;
 };
 
 [[noreturn]] void fatal_on_system_stack(void *arg) {
   auto *m = static_cast<FatalMessage *>(arg);
-  vprint_line("fatal error: ", m->fmt, *m->ap);
+  vprint_line(m->prefix, m->fmt, *m->ap);
   if (const Goroutine *g = goroutine_thread_state.g) {
     write_all("\n", 1);
     trace_print_current(g, "running");
@@ -154,34 +155,31 @@ void print(const char *fmt, ...) {
   va_end(ap);
 }
 
-void fatal(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  FatalMessage m{fmt, &ap};
+namespace {
+// Prints prefix + the message and the goroutine's trace, exits with status 2.
+[[noreturn]] void die(const char *prefix, const char *fmt, va_list *ap) {
+  FatalMessage m{prefix, fmt, ap};
   // Formatting and unwinding need far more stack than a goroutine may have
   // left, so do both on the system stack.
   goroutine_systemstack([](void *arg) { fatal_on_system_stack(arg); }, &m);
   __builtin_unreachable();
 }
 
-void panic_message(const char *msg) {
-  // Like fatal(), with Go's "panic: " and the goroutine's trace.
-  goroutine_systemstack(
-      [](void *arg) {
-        char line[512];
-        const int n = std::snprintf(line, sizeof line, "panic: %s\n",
-                                    static_cast<const char *>(arg));
-        write_all(line, static_cast<size_t>(n));
-        if (const Goroutine *g = goroutine_thread_state.g) {
-          write_all("\n", 1);
-          trace_print_current(g, "running");
-        }
-        std::fflush(nullptr);
-        _exit(2);
-      },
-      const_cast<char *>(msg));
-  __builtin_unreachable();
+[[noreturn]] __attribute__((format(printf, 2, 3))) void
+die_with(const char *prefix, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  die(prefix, fmt, &ap);
 }
+} // namespace
+
+void fatal(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  die("fatal error: ", fmt, &ap);
+}
+
+void panic_message(const char *msg) { die_with("panic: ", "%s", msg); }
 
 void fatal_with_trace(const Goroutine *g, const TraceContext &ctx,
                       const char *msg) {

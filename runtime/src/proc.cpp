@@ -115,7 +115,6 @@ struct Sched {
   Goroutine *main_g = nullptr;
   std::atomic<bool> main_done{false};
   M *main_m = nullptr;
-  std::vector<M *> allm;
 };
 // Never destroyed: worker threads may still be looking at it while the
 // process exits.
@@ -354,7 +353,6 @@ void *mstart(void *arg);
 M *new_m_record() { // lock held
   M *m = new M;
   m->id = next_m_id.fetch_add(1, std::memory_order_relaxed);
-  sched.allm.push_back(m);
   ++sched.mcount;
   return m;
 }
@@ -410,10 +408,30 @@ void wakep() {
   startm(nullptr, true);
 }
 
-void reset_spinning(M *m) {
+// Sequentially consistent: an M that stops spinning then rechecks the run
+// queues, and whoever queues work then checks nmspinning (find_runnable).
+void start_spinning(M *m) {
+  m->spinning = true;
+  sched.nmspinning.fetch_add(1);
+}
+
+// Returns true if m was the last spinning M.
+bool stop_spinning(M *m) {
   m->spinning = false;
-  if (sched.nmspinning.fetch_sub(1, std::memory_order_acq_rel) == 1)
+  return sched.nmspinning.fetch_sub(1) == 1;
+}
+
+void reset_spinning(M *m) {
+  if (stop_spinning(m))
     wakep(); // we were the last spinner: make sure someone looks
+}
+
+// m gives its P back to the idle list and stops spinning (lock held).
+void drop_p(M *m) {
+  if (m->spinning)
+    stop_spinning(m);
+  pidle_put(m->p);
+  releasep(m);
 }
 
 // ---- Goroutines -------------------------------------------------------------
@@ -695,12 +713,7 @@ Goroutine *find_runnable(M *m, bool *inherit) {
     }
     if (!sched.running.load(std::memory_order_acquire) && !m->is_main) {
       std::lock_guard<AdaptiveMutex> lock(sched.lock);
-      if (m->spinning) {
-        m->spinning = false;
-        sched.nmspinning.fetch_sub(1);
-      }
-      pidle_put(p);
-      releasep(m);
+      drop_p(m);
       continue;
     }
     if (p->timer0_when.load(std::memory_order_relaxed) != 0)
@@ -721,10 +734,8 @@ Goroutine *find_runnable(M *m, bool *inherit) {
     }
     // Steal, with at most half of the busy Ps spinning (Go's limit).
     const int busy = sched.nprocs - sched.npidle.load();
-    if (!m->spinning && 2 * sched.nmspinning.load() < busy) {
-      m->spinning = true;
-      sched.nmspinning.fetch_add(1);
-    }
+    if (!m->spinning && 2 * sched.nmspinning.load() < busy)
+      start_spinning(m);
     if (m->spinning) {
       for (int round = 0; round < 4; ++round) {
         const uint32_t start = fastrand();
@@ -751,8 +762,7 @@ Goroutine *find_runnable(M *m, bool *inherit) {
       releasep(m);
     }
     if (m->spinning) {
-      m->spinning = false;
-      sched.nmspinning.fetch_sub(1, std::memory_order_acq_rel);
+      stop_spinning(m);
       // Work may have been queued after we looked and before we stopped
       // spinning, by someone who saw us spinning and did not wake anyone.
       for (P *q : sched.allp) {
@@ -761,8 +771,7 @@ Goroutine *find_runnable(M *m, bool *inherit) {
         std::lock_guard<AdaptiveMutex> lock(sched.lock);
         if (P *idle = pidle_get()) {
           acquirep(m, idle);
-          m->spinning = true;
-          sched.nmspinning.fetch_add(1);
+          start_spinning(m);
         }
         break;
       }
@@ -1006,12 +1015,10 @@ void ready(Goroutine *g) {
 
 P *first_p() { return sched.allp[0]; }
 
-void wake_for_timer(int64_t) {
+void wake_for_timer() {
   // An idle M sleeps until the earliest timer it saw; one added since may be
   // earlier. Wake an idle P's M to look again (it goes back to sleep if not).
-  if (sched.npidle.load(std::memory_order_acquire) > 0 &&
-      sched.nmspinning.load(std::memory_order_acquire) == 0)
-    wakep();
+  wakep();
 }
 
 namespace {
@@ -1288,14 +1295,10 @@ extern "C" void goroutine_run(void (*fn)(void *), void *arg) {
   schedule(main_m);
   {
     std::lock_guard<AdaptiveMutex> lock(sched.lock);
-    if (main_m->spinning) {
-      main_m->spinning = false;
-      sched.nmspinning.fetch_sub(1);
-    }
-    if (main_m->p != nullptr) {
-      pidle_put(main_m->p);
-      releasep(main_m);
-    }
+    if (main_m->p != nullptr)
+      drop_p(main_m);
+    else if (main_m->spinning)
+      stop_spinning(main_m);
     sched.main_m = nullptr;
     sched.running.store(false);
   }

@@ -87,7 +87,6 @@ struct M {
   bool spinning = false; // looking for work with a P and nothing to run
   uint32_t blocking = 0; // goroutine_enter_blocking depth
   bool is_main = false;  // the thread that called go::run
-  bool exit_requested = false;
   std::atomic<Goroutine *> curg{nullptr};
   SideStack thread_side; // the side stack of code outside goroutines
   // Set by a goroutine switching out: g0, or the goroutine it switches to
@@ -146,7 +145,7 @@ P *first_p();
 // (0: none).
 int64_t run_timers(P *p, int64_t now);
 // Wakes an idle M when a timer earlier than everything they wait for appears.
-void wake_for_timer(int64_t when);
+void wake_for_timer();
 
 // sudog cache (chan.cpp).
 Sudog *acquire_sudog();

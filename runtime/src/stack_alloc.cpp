@@ -485,35 +485,39 @@ std::unordered_map<uint64_t, uint32_t> &parked_bytes =
     *new std::unordered_map<uint64_t, uint32_t>;
 } // namespace
 
+namespace {
+// Calls f(page, bytes of s in that page) for every page s touches.
+template <class F> void for_each_page(Stack s, F f) {
+  for (uint64_t page = round_down(s.lo, kPageSize); page < s.hi;
+       page += kPageSize)
+    f(page, std::min<uint64_t>(s.hi, page + kPageSize) -
+                std::max<uint64_t>(s.lo, page));
+}
+} // namespace
+
 void stack_home_park(Stack home) {
   std::lock_guard<AdaptiveMutex> lock(parked_mu);
-  for (uint64_t page = round_down(home.lo, kPageSize); page < home.hi;
-       page += kPageSize) {
-    const uint64_t a = std::max<uint64_t>(home.lo, page);
-    const uint64_t b = std::min<uint64_t>(home.hi, page + kPageSize);
+  for_each_page(home, [](uint64_t page, uint64_t bytes) {
     uint32_t whole = kPageSize;
-    if (b - a != kPageSize && !page_granular())
-      whole = parked_bytes[page] += static_cast<uint32_t>(b - a);
+    if (bytes != kPageSize && !page_granular())
+      whole = parked_bytes[page] += static_cast<uint32_t>(bytes);
     if (whole == kPageSize) // every stack in it is parked
       release_pages(page, page + kPageSize);
-  }
+  });
 }
 
 void stack_home_unpark(Stack home) {
   if (page_granular())
     return;
   std::lock_guard<AdaptiveMutex> lock(parked_mu);
-  for (uint64_t page = round_down(home.lo, kPageSize); page < home.hi;
-       page += kPageSize) {
-    const uint64_t a = std::max<uint64_t>(home.lo, page);
-    const uint64_t b = std::min<uint64_t>(home.hi, page + kPageSize);
-    if (b - a == kPageSize)
-      continue;
+  for_each_page(home, [](uint64_t page, uint64_t bytes) {
+    if (bytes == kPageSize)
+      return;
     auto it = parked_bytes.find(page);
-    it->second -= static_cast<uint32_t>(b - a);
+    it->second -= static_cast<uint32_t>(bytes);
     if (it->second == 0)
       parked_bytes.erase(it);
-  }
+  });
 }
 
 bool stack_quarantine_contains(uintptr_t addr) {

@@ -101,6 +101,22 @@ void mutex_unlock_slow(goroutine_mutex *m) {
     ready(next);
 }
 
+// With m's lock held: takes a read lock if no writer holds or waits for m.
+bool rlock_now(goroutine_rwmutex *m) {
+  if (m->writer != 0 || m->waiting_writers != 0)
+    return false;
+  ++m->active_readers;
+  return true;
+}
+
+// With m's lock held: takes the write lock if nobody holds m.
+bool lock_now(goroutine_rwmutex *m) {
+  if (m->writer != 0 || m->active_readers != 0)
+    return false;
+  m->writer = 1;
+  return true;
+}
+
 void mutex_unlock(goroutine_mutex *m) {
   if (!cas(&m->state, kLocked, 0))
     mutex_unlock_slow(m);
@@ -147,8 +163,7 @@ goroutine_rwmutex_rlock(goroutine_rwmutex *m) {
   bool queued = false;
   on_system_stack([&] {
     spin_lock(&m->readers.lock);
-    if (m->writer == 0 && m->waiting_writers == 0) {
-      ++m->active_readers;
+    if (rlock_now(m)) {
       spin_unlock(&m->readers.lock);
       return;
     }
@@ -163,10 +178,7 @@ extern "C" int goroutine_rwmutex_tryrlock(goroutine_rwmutex *m) {
   int ok = 0;
   on_system_stack([&] {
     spin_lock(&m->readers.lock);
-    if (m->writer == 0 && m->waiting_writers == 0) {
-      ++m->active_readers;
-      ok = 1;
-    }
+    ok = rlock_now(m) ? 1 : 0;
     spin_unlock(&m->readers.lock);
   });
   return ok;
@@ -196,8 +208,7 @@ goroutine_rwmutex_lock(goroutine_rwmutex *m) {
   bool queued = false;
   on_system_stack([&] {
     spin_lock(&m->readers.lock);
-    if (m->writer == 0 && m->active_readers == 0) {
-      m->writer = 1;
+    if (lock_now(m)) {
       spin_unlock(&m->readers.lock);
       return;
     }
@@ -213,10 +224,7 @@ extern "C" int goroutine_rwmutex_trylock(goroutine_rwmutex *m) {
   int ok = 0;
   on_system_stack([&] {
     spin_lock(&m->readers.lock);
-    if (m->writer == 0 && m->active_readers == 0) {
-      m->writer = 1;
-      ok = 1;
-    }
+    ok = lock_now(m) ? 1 : 0;
     spin_unlock(&m->readers.lock);
   });
   return ok;

@@ -116,7 +116,7 @@ void add_timer(Timer *t) {
   spin_lock(&p->timers_lock);
   heap_push(p, t);
   spin_unlock(&p->timers_lock);
-  wake_for_timer(t->when);
+  wake_for_timer();
 }
 
 } // namespace
