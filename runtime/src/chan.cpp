@@ -134,6 +134,13 @@ void wake(Sudog *s, bool success) {
 
 // g0 side of a channel park: unlock every channel the goroutine queued on
 // (Goroutine::waiting is in lock order, duplicates adjacent).
+void lock_waiting(Goroutine *g) {
+  Chan *last = nullptr;
+  for (Sudog *s = g->waiting; s != nullptr; s = s->waitlink)
+    if (s->c != last)
+      spin_lock(&(last = s->c)->lock);
+}
+
 void unlock_waiting(Goroutine *g, void *) {
   Chan *last = nullptr;
   for (Sudog *s = g->waiting; s != nullptr; s = s->waitlink)
@@ -382,9 +389,10 @@ void select_begin(SelectOp &op, Goroutine *g) {
 }
 
 // Pass 3, after the wakeup: dequeue the losing sudogs, report the winner.
+// The channels are the ones on g->waiting, already in lock order.
 void select_end(SelectOp &op, Goroutine *g) {
   Sudog *won = g->param;
-  lock_all(op);
+  lock_waiting(g);
   for (Sudog *s = g->waiting; s != nullptr; s = s->waitlink) {
     if (s == won)
       continue;
@@ -394,7 +402,7 @@ void select_end(SelectOp &op, Goroutine *g) {
     if (s->next != nullptr || s->prev != nullptr || q.first == s)
       unlink(q, s);
   }
-  unlock_all(op);
+  unlock_waiting(g, nullptr);
   Sudog *s = g->waiting;
   g->waiting = nullptr;
   while (s != nullptr) {
@@ -578,7 +586,8 @@ goroutine_select(goroutine_select_case *cases, size_t n, int block) {
     block_forever(WaitReason::SelectNoCases);
   }
   SelectOp op{cases, n, block != 0};
-  // The work, and the orders it needs, live on the system stack.
+  // The work, and the poll and lock orders it needs, live on the system
+  // stack; after the park, Goroutine::waiting holds the lock order.
   on_system_stack([&op] {
     uint16_t small[64];
     op.order =
@@ -592,16 +601,6 @@ goroutine_select(goroutine_select_case *cases, size_t n, int block) {
   if (op.outcome != Outcome::Park)
     return op.chosen;
   park(WaitReason::Select, unlock_waiting, nullptr, true);
-  on_system_stack([&op] {
-    uint16_t small[64];
-    op.order =
-        op.n <= 32
-            ? small
-            : static_cast<uint16_t *>(std::malloc(2 * op.n * sizeof(uint16_t)));
-    sort_lock_order(op);
-    select_end(op, current_g());
-    if (op.order != small)
-      std::free(op.order);
-  });
+  on_system_stack([&op] { select_end(op, current_g()); });
   return op.chosen;
 }
