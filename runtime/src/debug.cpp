@@ -182,11 +182,11 @@ void fatal(const char *fmt, ...) {
 void panic_message(const char *msg) { die_with("panic: ", "%s", msg); }
 
 void fatal_with_trace(const Goroutine *g, const TraceContext &ctx,
-                      const char *msg) {
+                      const char *msg, Symbolize how) {
   char line[512];
   const int n = std::snprintf(line, sizeof line, "fatal error: %s\n\n", msg);
   write_all(line, static_cast<size_t>(n));
-  trace_print(g, "running", ctx);
+  trace_print(g, "running", ctx, how);
   std::fflush(nullptr);
   _exit(2);
 }

@@ -62,6 +62,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <malloc.h>
 #include <mutex>
 #include <new>
 #include <sys/syscall.h>
@@ -115,6 +116,12 @@ struct Sched {
   Goroutine *main_g = nullptr;
   std::atomic<bool> main_done{false};
   M *main_m = nullptr;
+  // stop_the_world: set while stopping or stopped; stopwait counts the Ps
+  // still to stop (under lock), and the last one to stop wakes stopnote.
+  std::atomic<bool> gcwaiting{false};
+  int stopwait = 0;
+  Note stopnote;
+  std::atomic<bool> stw_held{false};
 };
 // Never destroyed: worker threads may still be looking at it while the
 // process exits.
@@ -289,7 +296,19 @@ Goroutine *globrunq_get(P *p, int max) {
 
 // ---- Ps and Ms -------------------------------------------------------------
 
+// p stops for stop_the_world (lock held).
+void stop_p(P *p) {
+  p->status.store(PStatus::Stopped, std::memory_order_release);
+  p->m = nullptr;
+  if (--sched.stopwait == 0)
+    sched.stopnote.wakeup();
+}
+
 void pidle_put(P *p) { // lock held
+  if (sched.gcwaiting.load(std::memory_order_relaxed)) {
+    stop_p(p); // the world is stopping: no P goes idle meanwhile
+    return;
+  }
   p->status.store(PStatus::Idle, std::memory_order_release);
   p->m = nullptr;
   p->link = sched.pidle;
@@ -448,6 +467,22 @@ void print_waiting_goroutines() {
   spin_unlock(&allgs_lock);
 }
 
+// Traces of every goroutine but skip, each after a blank line (Go's
+// tracebackothers). The world is stopped: only goroutines in go::blocking
+// run, and their stacks are not walked.
+void print_goroutines(TraceWriter &w, const Goroutine *skip) {
+  spin_lock(&allgs_lock);
+  for (const Goroutine *g : allgs) {
+    const GoroutineStatus status = g->status.load(std::memory_order_acquire);
+    if (g == skip || status == GoroutineStatus::Dead ||
+        status == GoroutineStatus::Idle)
+      continue;
+    w.write("\n", 1);
+    trace_print_stopped(w, g);
+  }
+  spin_unlock(&allgs_lock);
+}
+
 // Threads in this process (/proc/self/stat, field 20), or -1.
 // Called under the scheduler lock only when every M is idle: blocking in
 // read() there holds up nothing.
@@ -474,7 +509,8 @@ long process_threads() {
 // off, it holds back when threads other than the runtime's exist: they may
 // still spawn goroutines or close channels.
 void check_dead() {
-  if (!sched.running.load() || sched.main_done.load())
+  if (!sched.running.load() || sched.main_done.load() ||
+      sched.gcwaiting.load())
     return;
   if (sched.mcount - sched.nmidle > 0)
     return; // an M runs or is in a blocking call
@@ -673,6 +709,22 @@ int64_t earliest_timer() {
   return earliest;
 }
 
+// The world is stopping: m stops its P and sleeps until start_the_world
+// (or anyone) hands it one again.
+void gcstopm(M *m) {
+  {
+    std::lock_guard<AdaptiveMutex> lock(sched.lock);
+    if (m->spinning)
+      stop_spinning(m);
+    if (P *p = m->p) {
+      releasep(m);
+      stop_p(p);
+    }
+    midle_put(m);
+  }
+  stopm(m, -1);
+}
+
 // Looks for a goroutine to run; returns null only to go::run's M once the
 // main goroutine is done.
 Goroutine *find_runnable(M *m, bool *inherit) {
@@ -680,6 +732,10 @@ Goroutine *find_runnable(M *m, bool *inherit) {
   for (;;) {
     if (m->is_main && sched.main_done.load(std::memory_order_acquire))
       return nullptr;
+    if (sched.gcwaiting.load(std::memory_order_acquire)) {
+      gcstopm(m);
+      continue;
+    }
     P *p = m->p;
     if (p == nullptr) { // gave it up, lost it in a blocking call, or new
       // Take an idle P only for work that is there now (a due timer, the
@@ -900,16 +956,111 @@ void retake(int64_t now) {
   }
 }
 
+// SIGQUIT: the handler only raises the flag; sysmon, which holds no lock of
+// anybody's, stops the world and prints every goroutine (quit_dump).
+std::atomic<bool> quit_requested{false};
+
+void on_quit_signal(int) { quit_requested.store(true); }
+
+[[noreturn]] void quit_dump() {
+  while (!stw_try_lock())
+    usleep(1000);
+  // A goroutine that never calls a function cannot be stopped: after a
+  // second, print what can be printed anyway.
+  const bool stopped = stop_the_world(1'000'000'000);
+  TraceWriter w(STDERR_FILENO);
+  w.printf("SIGQUIT: quit\n");
+  if (!stopped)
+    w.printf("runtime: some goroutines did not stop within 1s; the traces "
+             "of parked ones may be inconsistent\n");
+  print_goroutines(w, nullptr);
+  _exit(2);
+}
+
 void *sysmon(void *) {
   for (;;) {
     timespec ts{0, kSysmonTickNs};
     nanosleep(&ts, nullptr);
+    if (quit_requested.load(std::memory_order_relaxed))
+      quit_dump();
     if (!sched.running.load(std::memory_order_acquire))
       continue;
     retake(nanotime());
   }
   return nullptr;
 }
+
+// ---- Stopping the world -------------------------------------------------
+
+// Ps that have not stopped yet, other than own (lock held).
+template <class F> void for_each_running_p(P *own, F f) {
+  for (P *p : sched.allp)
+    if (p != own && p->status.load(std::memory_order_acquire) == PStatus::Running)
+      f(p);
+}
+
+} // namespace
+
+bool stw_try_lock() {
+  bool expected = false;
+  return sched.stw_held.compare_exchange_strong(expected, true);
+}
+
+bool stop_the_world(int64_t timeout_ns) {
+  P *own = current_p(); // a goroutine's own P stays with it
+  {
+    std::lock_guard<AdaptiveMutex> lock(sched.lock);
+    sched.gcwaiting.store(true);
+    sched.stopwait = sched.nprocs - (own != nullptr ? 1 : 0);
+    while (P *p = pidle_get())
+      stop_p(p);
+    // A P lent out by a goroutine in a blocking call: take it, as sysmon's
+    // retake does; the goroutine finds it gone when it returns.
+    for (P *p : sched.allp) {
+      M *owner = p->m;
+      if (p->status.load() == PStatus::Blocking && owner != nullptr &&
+          p->blocked_by.compare_exchange_strong(owner, nullptr))
+        stop_p(p);
+    }
+    if (sched.stopwait == 0)
+      return true;
+  }
+  const int64_t deadline = nanotime() + timeout_ns;
+  for (;;) {
+    // Running Ps stop at their goroutine's next scheduling point; preempt
+    // it so that one comes soon (again each round: it may have been on the
+    // system stack when the signal came).
+    for_each_running_p(own, preemptone);
+    sched.stopnote.sleep(kSysmonTickNs);
+    std::lock_guard<AdaptiveMutex> lock(sched.lock);
+    if (sched.stopwait == 0)
+      return true;
+    if (nanotime() > deadline)
+      return false;
+  }
+}
+
+void start_the_world() {
+  std::vector<P *> work;
+  {
+    std::lock_guard<AdaptiveMutex> lock(sched.lock);
+    sched.gcwaiting.store(false);
+    for (P *p : sched.allp) {
+      if (p->status.load() != PStatus::Stopped)
+        continue;
+      if (!runq_empty(p) || p->timer0_when.load() != 0)
+        work.push_back(p);
+      else
+        pidle_put(p);
+    }
+  }
+  for (P *p : work)
+    startm(p, false);
+  wakep(); // the global queue
+  sched.stw_held.store(false);
+}
+
+namespace {
 
 // ---- Start-up ---------------------------------------------------------------
 
@@ -949,6 +1100,16 @@ void init_runtime() {
     // glibc's own sigaction: the interposed one (signals.cpp) would run the
     // handler with the limit cleared.
     __sigaction(kPreemptSignal, &sa, nullptr);
+    // SIGQUIT prints every goroutine, as in Go, unless the program chose
+    // what it does.
+    struct sigaction quit{};
+    if (__sigaction(SIGQUIT, nullptr, &quit) == 0 &&
+        !(quit.sa_flags & SA_SIGINFO) && quit.sa_handler == SIG_DFL) {
+      quit.sa_handler = on_quit_signal;
+      quit.sa_flags = SA_RESTART | SA_ONSTACK;
+      sigemptyset(&quit.sa_mask);
+      __sigaction(SIGQUIT, &quit, nullptr);
+    }
     pthread_t t;
     if (pthread_create(&t, nullptr, sysmon, nullptr) != 0)
       fatal("cannot start the scheduler's monitor thread");
@@ -1029,8 +1190,9 @@ namespace {
 __attribute__((always_inline)) inline Goroutine *direct_next(M *m,
                                                              bool *inherit) {
   P *p = m->p;
-  if (!sched.running.load(std::memory_order_relaxed))
-    return nullptr; // go::run has returned: g0 parks this M
+  if (!sched.running.load(std::memory_order_relaxed) ||
+      sched.gcwaiting.load(std::memory_order_relaxed))
+    return nullptr; // go::run has returned, or the world is stopping: g0
   const uint32_t n = ++m->switches;
   if (n % 61 == 0 ||
       (n % 8 == 0 && p->timer0_when.load(std::memory_order_relaxed) != 0))
@@ -1361,6 +1523,36 @@ extern "C" GOROUTINE_PARK_PATH void goroutine_exit_blocking() {
     switch_out(ts.g, SwitchReason::Requeue, false);
 }
 
+extern "C" size_t goroutine_stack_trace(char *buf, size_t len, int all) {
+  if (all) {
+    // The holder of the stop waits for this goroutine's P: let it go.
+    while (!stw_try_lock()) {
+      if (this_thread().g != nullptr)
+        goroutine_yield();
+      else
+        sched_yield();
+    }
+  }
+  size_t n = 0;
+  on_system_stack([&] {
+    init_runtime();
+    TraceWriter w(buf, len);
+    const Goroutine *self = current_g();
+    trace_print_current(w, self, "running",
+                        reinterpret_cast<uintptr_t>(&goroutine_stack_trace),
+                        Symbolize::Lines);
+    if (all) {
+      // No timeout: like Go's runtime.Stack, wait for every goroutine to
+      // reach a function entry.
+      stop_the_world(INT64_MAX / 2);
+      print_goroutines(w, self);
+      start_the_world();
+    }
+    n = w.total();
+  });
+  return n;
+}
+
 extern "C" size_t goroutine_stack_size() {
   const Goroutine *g = this_thread().g;
   return g != nullptr ? g->stack.size() : 0;
@@ -1392,4 +1584,14 @@ extern "C" void goroutine_read_mem_stats(goroutine_mem_stats *s) {
   s->num_stack_move = load(counters.num_stack_move);
   s->stack_bytes_copied = load(counters.stack_bytes_copied);
   s->side_stack_sys = load(counters.side_stack_sys);
+  for (int k = 0; k < GOROUTINE_NUM_STACK_SIZES; ++k)
+    s->stacks_by_size[k] = load(counters.stacks_by_size[k]);
+  // glibc's view of the heap. mallinfo2 walks its free lists under the
+  // arenas' locks: on the system stack.
+  struct mallinfo2 mi;
+  on_system_stack([&] { mi = mallinfo2(); });
+  s->heap_alloc = mi.uordblks + mi.hblkhd;
+  s->heap_sys = mi.arena + mi.hblkhd;
+  s->heap_inuse = s->heap_sys - mi.keepcost;
+  s->sys = s->stack_sys + s->heap_sys;
 }

@@ -26,6 +26,8 @@
 #include <pthread.h>
 #include <type_traits>
 
+#include <goroutine/goroutine.h>
+
 #include "arch/x86_64/asm_offsets.h"
 #include "side_stack.h"
 
@@ -216,6 +218,8 @@ struct Counters {
   std::atomic<uint64_t> stack_bytes_copied{0};
   std::atomic<uint64_t> num_goroutine{0};
   std::atomic<uint64_t> side_stack_sys{0};
+  // Stacks handed out, by size class (512 << k bytes; stack_alloc.cpp).
+  std::atomic<uint64_t> stacks_by_size[GOROUTINE_NUM_STACK_SIZES] = {};
 };
 extern Counters counters;
 

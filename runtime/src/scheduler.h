@@ -43,7 +43,8 @@ struct Note {
 
 struct Timer;
 
-enum class PStatus : uint8_t { Idle, Running, Blocking };
+// Stopped: taken by stop_the_world until start_the_world.
+enum class PStatus : uint8_t { Idle, Running, Blocking, Stopped };
 
 // A P: the right to run goroutines, with a local run queue (Go's p).
 struct P {
@@ -153,6 +154,19 @@ void release_sudog(Sudog *s);
 
 // local.cpp: runs the destructors of g's goroutine-local values.
 void locals_destroy(Goroutine *g);
+
+// Stops every P but the caller's (Go's stopTheWorld): afterwards no goroutine
+// runs or changes state, except those inside go::blocking, which keep
+// running on their own threads without a P. Running goroutines are preempted
+// at their next function entry. Returns false if some P has not stopped
+// after timeout_ns (a goroutine in a loop without calls); the world must be
+// restarted either way. Call on the system stack, holding no runtime lock,
+// after stw_try_lock succeeded; start_the_world releases it.
+bool stop_the_world(int64_t timeout_ns);
+void start_the_world();
+// One stop at a time. A goroutine that fails must yield before it retries:
+// the holder is waiting for its P.
+bool stw_try_lock();
 
 // All goroutines ever created (dead ones are reused), for traces and the
 // deadlock report. Lock with allgs_lock.

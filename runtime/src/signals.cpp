@@ -33,6 +33,10 @@
 #include "stack.h"
 #include "trace.h"
 
+// The program's text, from the linker.
+extern "C" const char __executable_start[];
+extern "C" const char etext[];
+
 // glibc's real sigaction, which its own signal() also uses.
 extern "C" int __sigaction(int sig, const struct sigaction *act,
                            struct sigaction *old) noexcept;
@@ -142,19 +146,15 @@ void on_fault(int sig, siginfo_t *info, void *uctx) {
     signal(sig, SIG_DFL);
     return;
   }
-  const auto *uc = static_cast<const ucontext_t *>(uctx);
-  const greg_t *r = uc->uc_mcontext.gregs;
   const auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
-  TraceContext ctx;
-  ctx.pc = static_cast<uint64_t>(r[REG_RIP]);
-  ctx.sp = static_cast<uint64_t>(r[REG_RSP]);
-  ctx.rbp = static_cast<uint64_t>(r[REG_RBP]);
-  ctx.rbx = static_cast<uint64_t>(r[REG_RBX]);
-  ctx.r12 = static_cast<uint64_t>(r[REG_R12]);
-  ctx.r13 = static_cast<uint64_t>(r[REG_R13]);
-  ctx.r14 = static_cast<uint64_t>(r[REG_R14]);
-  ctx.r15 = static_cast<uint64_t>(r[REG_R15]);
-  ctx.exact_pc = true;
+  const TraceContext ctx =
+      TraceContext::from_ucontext(*static_cast<const ucontext_t *>(uctx));
+  // Outside the program's own code the fault may have interrupted malloc
+  // (heap corruption): no source lines then, which would call malloc again.
+  const Symbolize how = ctx.pc >= reinterpret_cast<uintptr_t>(__executable_start) &&
+                                ctx.pc < reinterpret_cast<uintptr_t>(etext)
+                            ? Symbolize::LinesIfIdle
+                            : Symbolize::NamesOnly;
   // A fault in the guard region, or with %rsp already below the stack, is
   // the stack overflowing: code that was not instrumented needed more than
   // the reserve its caller guaranteed.
@@ -169,7 +169,7 @@ void on_fault(int sig, siginfo_t *info, void *uctx) {
         static_cast<unsigned long>(g->stack.lo),
         static_cast<unsigned long>(g->stack.hi),
         static_cast<unsigned long>(addr), static_cast<unsigned long>(ctx.sp));
-    fatal_with_trace(g, ctx, "stack overflow");
+    fatal_with_trace(g, ctx, "stack overflow", how);
   }
   if (stack_quarantine_contains(addr)) {
     print("goroutine %llu accessed %#lx, in a stack that a goroutine has moved "
@@ -179,7 +179,7 @@ void on_fault(int sig, siginfo_t *info, void *uctx) {
           "pointer contract\"",
           static_cast<unsigned long long>(g->id),
           static_cast<unsigned long>(addr));
-    fatal_with_trace(g, ctx, "use of a moved stack");
+    fatal_with_trace(g, ctx, "use of a moved stack", how);
   }
   char msg[160];
   std::snprintf(msg, sizeof msg,
@@ -187,7 +187,7 @@ void on_fault(int sig, siginfo_t *info, void *uctx) {
                 signal_name(sig), static_cast<unsigned>(info->si_code),
                 static_cast<unsigned long>(addr),
                 static_cast<unsigned long>(ctx.pc));
-  fatal_with_trace(g, ctx, msg);
+  fatal_with_trace(g, ctx, msg, how);
 }
 
 void install_fault_handler(int sig) {

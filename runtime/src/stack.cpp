@@ -172,9 +172,12 @@ uintptr_t relocate_to(Goroutine *g, Stack fresh, uintptr_t live,
   counters.num_stack_move.fetch_add(1, std::memory_order_relaxed);
   counters.stack_bytes_copied.fetch_add(used, std::memory_order_relaxed);
   if (settings.stacktrace)
-    print("goroutine %llu: stack %zu -> %zu bytes (%zu copied)",
-          static_cast<unsigned long long>(g->id), old.size(), fresh.size(),
-          used);
+    print("goroutine %llu: stack %s %zu -> %zu bytes (%zu copied)",
+          static_cast<unsigned long long>(g->id),
+          fresh.size() > old.size()   ? "grew"
+          : fresh.size() < old.size() ? "shrank"
+                                      : "moved",
+          old.size(), fresh.size(), used);
   return r.delta;
 }
 

@@ -79,6 +79,7 @@ constexpr size_t kCachedBytesPerClass = size_t{64} * 1024 * 1024;
 constexpr int kParkingLane = -2; // bands of compacted stacks
 
 static_assert(size_t{1} << kMinClassShift == kStackCompactSize);
+static_assert(kNumClasses == GOROUTINE_NUM_STACK_SIZES);
 static_assert(size_t{1} << (kMinClassShift + kNumClasses - 1) ==
               kStackMaxAllowed);
 static_assert(kStackMaxAllowed + kGuardRegion <= kTopOffsetMin);
@@ -428,6 +429,8 @@ void check_size(size_t size) {
 
 Stack handed_out(uintptr_t lo, size_t size) {
   counters.stack_inuse.fetch_add(size, std::memory_order_relaxed);
+  counters.stacks_by_size[class_of(size)].fetch_add(1,
+                                                    std::memory_order_relaxed);
   return Stack{lo, lo + size};
 }
 
@@ -462,6 +465,8 @@ Stack stack_alloc_at(size_t size, uint32_t top) {
 
 void stack_free(Stack s) {
   counters.stack_inuse.fetch_sub(s.size(), std::memory_order_relaxed);
+  counters.stacks_by_size[class_of(s.size())].fetch_sub(
+      1, std::memory_order_relaxed);
   if (settings.stackpoison) {
     s = quarantine().admit(s); // another, older stack comes out (or none)
     if (s.size() == 0)

@@ -1,14 +1,22 @@
-// trace.cpp: walking goroutine stacks with libunwind.
+// trace.cpp: Go-style stack traces of goroutines.
 //
-// libunwind is loaded with dlopen(RTLD_LOCAL) the first time a trace is
-// needed, not linked: libunwind.so also exports the _Unwind_* functions of
-// the C++ exception ABI, and linking it would let them interpose libgcc's
-// unwinder for every exception in the program. Loaded locally, it serves only
-// this file.
+//   goroutine 7 [chan receive]:
+//   consume(go::chan<int>&)
+//           /src/app.cpp:42 +0x3c
+//
+// Walking uses libunwind; names come from libunwind (the symbol tables) and
+// file:line from libdw (elfutils, the DWARF line tables) where the program
+// has debug information. Both are loaded with dlopen(RTLD_LOCAL) the first
+// time a trace is needed, not linked: libunwind.so also exports the _Unwind_*
+// functions of the C++ exception ABI, and linking it would let them interpose
+// libgcc's unwinder for every exception in the program; and a program that
+// never prints a trace needs neither. Without libdw, frames show
+// module+offset instead of file:line.
 //
 // A walk starts from explicit registers (a morestack frame, a switched-out
-// goroutine's saved context, or the current context) and ends at
-// goroutine_trampoline, whose CFI marks the return address undefined.
+// goroutine's saved context, a signal's context, or the current context) and
+// ends at goroutine_trampoline, whose CFI marks the return address undefined.
+// Return addresses are looked up at pc-1, the call instruction, as Go does.
 #include "trace.h"
 
 #include <cstdarg>
@@ -17,6 +25,7 @@
 #include <cstring>
 #include <cxxabi.h>
 #include <dlfcn.h>
+#include <elfutils/libdwfl.h>
 #include <mutex>
 #include <unistd.h>
 
@@ -29,9 +38,15 @@
 // uninstrumented code need.
 extern "C" const char __start_goroutine_park_text[];
 extern "C" const char __stop_goroutine_park_text[];
+extern "C" void goroutine_systemstack(void (*)(void *), void *);
 
 namespace go::runtime {
 namespace {
+
+template <class Fn> bool load_symbol(void *lib, Fn &fn, const char *name) {
+  fn = reinterpret_cast<Fn>(dlsym(lib, name));
+  return fn != nullptr;
+}
 
 struct Libunwind {
   int (*init_local2)(unw_cursor_t *, unw_context_t *, int) = nullptr;
@@ -50,32 +65,148 @@ const Libunwind &libunwind() {
     void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
     if (h == nullptr)
       return;
-    auto sym = [h](auto &fn, const char *name) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(
-          dlsym(h, name));
-      return fn != nullptr;
-    };
-    lib.ok = sym(lib.init_local2, "_ULx86_64_init_local2") &&
-             sym(lib.step, "_ULx86_64_step") &&
-             sym(lib.get_reg, "_ULx86_64_get_reg") &&
-             sym(lib.get_proc_name, "_ULx86_64_get_proc_name") &&
-             sym(lib.get_proc_info, "_ULx86_64_get_proc_info") &&
-             sym(lib.getcontext, "_Ux86_64_getcontext");
+    lib.ok = load_symbol(h, lib.init_local2, "_ULx86_64_init_local2") &&
+             load_symbol(h, lib.step, "_ULx86_64_step") &&
+             load_symbol(h, lib.get_reg, "_ULx86_64_get_reg") &&
+             load_symbol(h, lib.get_proc_name, "_ULx86_64_get_proc_name") &&
+             load_symbol(h, lib.get_proc_info, "_ULx86_64_get_proc_info") &&
+             load_symbol(h, lib.getcontext, "_Ux86_64_getcontext");
   });
   return lib;
 }
 
-void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void emit(const char *fmt, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n > static_cast<int>(sizeof buf) - 1)
-    n = sizeof buf - 1;
-  if (n > 0 && ::write(STDERR_FILENO, buf, static_cast<size_t>(n)) < 0)
-    return;
+// Source lines from libdw: one Dwfl session for the process, refreshed when
+// a pc falls outside every module it knows (a library loaded since).
+class LineTable {
+public:
+  // Finds the source line of pc; false if unknown. Serialized: Dwfl is not
+  // thread-safe. A caller that must not wait (a fault handler) gives up if
+  // another thread is symbolizing.
+  bool lookup(uintptr_t pc, bool may_wait, const char **file, int *line) {
+    std::unique_lock<std::mutex> lock(mu_, std::defer_lock);
+    if (may_wait)
+      lock.lock();
+    else if (!lock.try_lock())
+      return false;
+    Dwfl_Module *mod = module(pc);
+    if (mod == nullptr)
+      return false;
+    if (Dwfl_Line *l = fns_.module_getsrc(mod, pc)) {
+      *file = fns_.lineinfo(l, nullptr, line, nullptr, nullptr, nullptr);
+      return *file != nullptr;
+    }
+    // Clang emits no .debug_aranges, which libdw 0.188 needs to find the
+    // compile unit of an address: look through the units' own ranges.
+    Dwarf_Addr bias = 0;
+    for (Dwarf_Die *cu = fns_.module_nextcu(mod, nullptr, &bias); cu != nullptr;
+         cu = fns_.module_nextcu(mod, cu, &bias)) {
+      if (fns_.haspc(cu, pc - bias) <= 0)
+        continue;
+      Dwarf_Line *l = fns_.getsrc_die(cu, pc - bias);
+      if (l == nullptr || fns_.lineno(l, line) != 0)
+        return false;
+      *file = fns_.linesrc(l, nullptr, nullptr);
+      return *file != nullptr;
+    }
+    return false;
+  }
+
+  // The symbol containing pc (from the symbol tables, local ones too), into
+  // name; false if unknown.
+  bool symbol(uintptr_t pc, char *name, size_t size) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Dwfl_Module *mod = module(pc);
+    GElf_Off offset = 0;
+    GElf_Sym sym;
+    const char *found =
+        mod != nullptr ? fns_.module_addrinfo(mod, pc, &offset, &sym, nullptr,
+                                              nullptr, nullptr)
+                       : nullptr;
+    if (found != nullptr)
+      std::snprintf(name, size, "%s", found);
+    return found != nullptr;
+  }
+
+private:
+  static constexpr int kMaxRefreshes = 16;
+
+  struct Fns {
+    decltype(&dwfl_begin) begin = nullptr;
+    decltype(&dwfl_report_begin) report_begin = nullptr;
+    decltype(&dwfl_linux_proc_report) proc_report = nullptr;
+    decltype(&dwfl_report_end) report_end = nullptr;
+    decltype(&dwfl_addrmodule) addrmodule = nullptr;
+    decltype(&dwfl_module_getsrc) module_getsrc = nullptr;
+    decltype(&dwfl_lineinfo) lineinfo = nullptr;
+    decltype(&dwfl_module_addrinfo) module_addrinfo = nullptr;
+    decltype(&dwfl_module_nextcu) module_nextcu = nullptr;
+    decltype(&dwarf_haspc) haspc = nullptr;
+    decltype(&dwarf_getsrc_die) getsrc_die = nullptr;
+    decltype(&dwarf_lineno) lineno = nullptr;
+    decltype(&dwarf_linesrc) linesrc = nullptr;
+  };
+
+  // The module containing pc (lock held).
+  Dwfl_Module *module(uintptr_t pc) {
+    if (!load())
+      return nullptr;
+    Dwfl_Module *mod = fns_.addrmodule(dwfl_, pc);
+    if (mod == nullptr && refreshes_ < kMaxRefreshes) {
+      ++refreshes_;
+      report();
+      mod = fns_.addrmodule(dwfl_, pc);
+    }
+    return mod;
+  }
+
+  bool load() {
+    if (tried_)
+      return dwfl_ != nullptr;
+    tried_ = true;
+    void *h = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (h == nullptr ||
+        !load_symbol(h, callbacks_.find_elf, "dwfl_linux_proc_find_elf") ||
+        !load_symbol(h, callbacks_.find_debuginfo,
+                     "dwfl_standard_find_debuginfo") ||
+        !load_symbol(h, fns_.begin, "dwfl_begin") ||
+        !load_symbol(h, fns_.report_begin, "dwfl_report_begin") ||
+        !load_symbol(h, fns_.proc_report, "dwfl_linux_proc_report") ||
+        !load_symbol(h, fns_.report_end, "dwfl_report_end") ||
+        !load_symbol(h, fns_.addrmodule, "dwfl_addrmodule") ||
+        !load_symbol(h, fns_.module_getsrc, "dwfl_module_getsrc") ||
+        !load_symbol(h, fns_.lineinfo, "dwfl_lineinfo") ||
+        !load_symbol(h, fns_.module_addrinfo, "dwfl_module_addrinfo") ||
+        !load_symbol(h, fns_.module_nextcu, "dwfl_module_nextcu") ||
+        !load_symbol(h, fns_.haspc, "dwarf_haspc") ||
+        !load_symbol(h, fns_.getsrc_die, "dwarf_getsrc_die") ||
+        !load_symbol(h, fns_.lineno, "dwarf_lineno") ||
+        !load_symbol(h, fns_.linesrc, "dwarf_linesrc"))
+      return false;
+    callbacks_.debuginfo_path = &debuginfo_path_;
+    dwfl_ = fns_.begin(&callbacks_);
+    if (dwfl_ != nullptr)
+      report();
+    return dwfl_ != nullptr;
+  }
+
+  void report() {
+    fns_.report_begin(dwfl_);
+    fns_.proc_report(dwfl_, getpid());
+    fns_.report_end(dwfl_, nullptr, nullptr);
+  }
+
+  std::mutex mu_;
+  bool tried_ = false;
+  int refreshes_ = 0;
+  Fns fns_;
+  Dwfl_Callbacks callbacks_{};
+  char *debuginfo_path_ = nullptr;
+  Dwfl *dwfl_ = nullptr;
+};
+
+LineTable &line_table() {
+  static LineTable &table = *new LineTable; // never destroyed: traces may be
+  return table;                             // printed while the process exits
 }
 
 void fill_context(unw_context_t *uc, const TraceContext &t) {
@@ -93,28 +224,73 @@ void fill_context(unw_context_t *uc, const TraceContext &t) {
 
 constexpr int kMaxFrames = 100;
 
-// Prints the frames reachable from cursor c, skipping the first `skip`.
-void print_frames(const Libunwind &lib, unw_cursor_t *c, int skip) {
-  for (int depth = 0; depth < kMaxFrames + skip; ++depth) {
-    unw_word_t ip = 0, offset = 0;
-    lib.get_reg(c, UNW_REG_IP, &ip);
-    if (depth >= skip) {
-      char name[512];
-      if (lib.get_proc_name(c, name, sizeof name, &offset) == 0) {
-        int status = -1;
-        char *demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-        emit("%s\n\t+%#lx pc=%#lx\n", status == 0 ? demangled : name,
-             static_cast<unsigned long>(offset),
-             static_cast<unsigned long>(ip));
-        std::free(demangled);
-      } else {
-        emit("?\n\tpc=%#lx\n", static_cast<unsigned long>(ip));
+// Prints one frame: its function, then its source line (or its module and
+// the pc).
+void print_frame(TraceWriter &w, const char *name, uintptr_t pc,
+                 unsigned long offset, bool exact, Symbolize how) {
+  int status = -1;
+  char *demangled = name != nullptr
+                        ? abi::__cxa_demangle(name, nullptr, nullptr, &status)
+                        : nullptr;
+  w.printf("%s\n", status == 0 ? demangled : name != nullptr ? name : "?");
+  std::free(demangled);
+  // A return address points after the call: the call's line is at pc-1.
+  const uintptr_t lookup_pc = exact ? pc : pc - 1;
+  const char *file = nullptr;
+  int line = 0;
+  if (how != Symbolize::NamesOnly &&
+      line_table().lookup(lookup_pc, how == Symbolize::Lines, &file, &line) &&
+      line > 0) { // 0: code the compiler made up (no line of its own)
+    w.printf("\t%s:%d +%#lx\n", file, line, offset);
+    return;
+  }
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void *>(lookup_pc), &info) != 0 &&
+      info.dli_fname != nullptr)
+    w.printf("\t%s+%#lx +%#lx\n", info.dli_fname,
+             static_cast<unsigned long>(
+                 pc - reinterpret_cast<uintptr_t>(info.dli_fbase)),
+             offset);
+  else
+    w.printf("\tpc=%#lx\n", static_cast<unsigned long>(pc));
+}
+
+// Prints the frames reachable from cursor c. With skip_through, the frames up
+// to and including the function that starts there are left out (the
+// runtime's own path to the code printing the trace), if it is on the stack.
+void print_frames(TraceWriter &w, const Libunwind &lib, unw_cursor_t *c,
+                  bool exact, Symbolize how, uintptr_t skip_through = 0) {
+  int skip = 0;
+  if (skip_through != 0) {
+    unw_cursor_t probe = *c;
+    for (int depth = 1; depth < 4 * kMaxFrames; ++depth) {
+      unw_proc_info_t pi;
+      if (lib.get_proc_info(&probe, &pi) == 0 && pi.start_ip == skip_through) {
+        skip = depth;
+        break;
       }
+      if (lib.step(&probe) <= 0)
+        break;
+    }
+  }
+  for (int depth = 0; depth < skip + kMaxFrames; ++depth) {
+    if (depth >= skip) {
+      unw_word_t ip = 0, offset = 0;
+      lib.get_reg(c, UNW_REG_IP, &ip);
+      char name[512];
+      const bool named = lib.get_proc_name(c, name, sizeof name, &offset) == 0;
+      print_frame(w, named ? name : nullptr, ip,
+                  static_cast<unsigned long>(offset), exact && depth == 0, how);
     }
     if (lib.step(c) <= 0)
       return;
   }
-  emit("...additional frames elided...\n");
+  w.printf("...additional frames elided...\n");
+}
+
+void print_header(TraceWriter &w, const Goroutine *g, const char *state) {
+  w.printf("goroutine %llu [%s]:\n", static_cast<unsigned long long>(g->id),
+           state);
 }
 
 // The byte patterns LLVM's split-stack prologue (and the plugin's prologue
@@ -162,13 +338,58 @@ TraceContext TraceContext::from_switch(uintptr_t saved_sp) {
   return t;
 }
 
-void trace_print(const Goroutine *g, const char *state,
-                 const TraceContext &ctx) {
-  emit("goroutine %llu [%s]:\n", static_cast<unsigned long long>(g->id), state);
+TraceContext TraceContext::from_ucontext(const ucontext_t &uc) {
+  const greg_t *r = uc.uc_mcontext.gregs;
+  TraceContext t;
+  t.pc = static_cast<uint64_t>(r[REG_RIP]);
+  t.sp = static_cast<uint64_t>(r[REG_RSP]);
+  t.rbp = static_cast<uint64_t>(r[REG_RBP]);
+  t.rbx = static_cast<uint64_t>(r[REG_RBX]);
+  t.r12 = static_cast<uint64_t>(r[REG_R12]);
+  t.r13 = static_cast<uint64_t>(r[REG_R13]);
+  t.r14 = static_cast<uint64_t>(r[REG_R14]);
+  t.r15 = static_cast<uint64_t>(r[REG_R15]);
+  t.exact_pc = true;
+  return t;
+}
+
+void TraceWriter::write(const char *s, size_t n) {
+  total_ += n;
+  if (fd_ >= 0) {
+    while (n > 0) {
+      const ssize_t k = ::write(fd_, s, n);
+      if (k <= 0)
+        return;
+      s += k;
+      n -= static_cast<size_t>(k);
+    }
+    return;
+  }
+  const size_t used = total_ - n;
+  if (used < cap_)
+    std::memcpy(buf_ + used, s, std::min(n, cap_ - used));
+}
+
+void TraceWriter::printf(const char *fmt, ...) {
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = std::vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (n > static_cast<int>(sizeof line) - 1)
+    n = sizeof line - 1;
+  if (n > 0)
+    write(line, static_cast<size_t>(n));
+}
+
+void trace_print(TraceWriter &w, const Goroutine *g, const char *state,
+                 const TraceContext &ctx, Symbolize how) {
+  print_header(w, g, state);
   const Libunwind &lib = libunwind();
   if (!lib.ok) {
-    emit("(no stack trace: libunwind.so.8 could not be loaded)\n\tpc=%#lx\n",
-         static_cast<unsigned long>(ctx.pc));
+    w.printf("\t(no stack trace: libunwind.so.8 could not be loaded)\n"
+             "\tpc=%#lx\n",
+             static_cast<unsigned long>(ctx.pc));
     return;
   }
   unw_context_t uc;
@@ -176,14 +397,25 @@ void trace_print(const Goroutine *g, const char *state,
   unw_cursor_t c;
   if (lib.init_local2(&c, &uc, ctx.exact_pc ? UNW_INIT_SIGNAL_FRAME : 0) != 0)
     return;
-  print_frames(lib, &c, 0);
+  print_frames(w, lib, &c, ctx.exact_pc, how);
 }
 
-void trace_print_current(const Goroutine *g, const char *state) {
-  emit("goroutine %llu [%s]:\n", static_cast<unsigned long long>(g->id), state);
+void trace_print(const Goroutine *g, const char *state,
+                 const TraceContext &ctx, Symbolize how) {
+  TraceWriter w(STDERR_FILENO);
+  trace_print(w, g, state, ctx, how);
+}
+
+void trace_print_current(TraceWriter &w, const Goroutine *g,
+                         const char *state, uintptr_t skip_through,
+                         Symbolize how) {
+  if (g != nullptr)
+    print_header(w, g, state);
+  else
+    w.printf("thread (no goroutine) [%s]:\n", state);
   const Libunwind &lib = libunwind();
   if (!lib.ok) {
-    emit("(no stack trace: libunwind.so.8 could not be loaded)\n");
+    w.printf("\t(no stack trace: libunwind.so.8 could not be loaded)\n");
     return;
   }
   unw_context_t uc;
@@ -191,7 +423,37 @@ void trace_print_current(const Goroutine *g, const char *state) {
   unw_cursor_t c;
   if (lib.init_local2(&c, &uc, 0) != 0)
     return;
-  print_frames(lib, &c, 1); // not this function
+  lib.step(&c); // not this function
+  print_frames(w, lib, &c, false, how, skip_through);
+}
+
+void trace_print_current(const Goroutine *g, const char *state) {
+  TraceWriter w(STDERR_FILENO);
+  trace_print_current(w, g, state,
+                      reinterpret_cast<uintptr_t>(&goroutine_systemstack),
+                      Symbolize::LinesIfIdle);
+}
+
+void trace_print_stopped(TraceWriter &w, const Goroutine *g) {
+  const GoroutineStatus status = g->status.load(std::memory_order_acquire);
+  if (status == GoroutineStatus::Running) { // in go::blocking, as Go says
+    print_header(w, g, "running");
+    w.printf("\tgoroutine running on other thread; stack unavailable\n");
+    return;
+  }
+  if (g->stack.lo == 0) { // never run: only its entry function is known
+    print_header(w, g, "runnable");
+    const auto entry = reinterpret_cast<uintptr_t>(g->entry);
+    char name[512];
+    const bool named = line_table().symbol(entry, name, sizeof name);
+    print_frame(w, named ? name : nullptr, entry, 0, true, Symbolize::Lines);
+    w.printf("\t(not started)\n");
+    return;
+  }
+  const char *state = status == GoroutineStatus::Waiting
+                          ? wait_reason_string(g->wait_reason)
+                          : "runnable";
+  trace_print(w, g, state, TraceContext::from_switch(g->sched_sp));
 }
 
 bool trace_has_uninstrumented_frames(const Goroutine *g) {

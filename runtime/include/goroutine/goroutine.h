@@ -37,7 +37,21 @@ size_t goroutine_stack_size(void);
  * needs more dies with "goroutine stack exceeds N-byte limit". */
 size_t goroutine_set_max_stack(size_t bytes);
 
-/* Memory statistics, named after Go's runtime.MemStats where they apply. */
+/* The stack sizes the runtime hands out: 512 << i bytes, i < this. */
+#define GOROUTINE_NUM_STACK_SIZES 23
+
+/* Formats the calling goroutine's stack trace into buf, like Go's
+ * runtime.Stack: "goroutine N [running]:", then a function per line with its
+ * file:line below it (where the program has debug information). With all,
+ * the traces of every other goroutine follow, each after a blank line, taken
+ * while the world is stopped (every goroutine waits at its next function
+ * entry). Returns the length of the whole text; when that exceeds len, buf
+ * holds its first len bytes. Not NUL-terminated. */
+size_t goroutine_stack_trace(char *buf, size_t len, int all);
+
+/* Memory statistics, named after Go's runtime.MemStats where they apply.
+ * There is no garbage collector, so Go's GC fields have no counterpart; the
+ * stack counters are this runtime's own. */
 typedef struct goroutine_mem_stats {
   uint64_t stack_inuse;        /* bytes in stacks handed to goroutines */
   uint64_t stack_sys;          /* bytes of stack memory obtained from the OS */
@@ -46,7 +60,17 @@ typedef struct goroutine_mem_stats {
   uint64_t num_stack_shrink;   /* stack shrinks since start */
   uint64_t num_stack_move;     /* copies of a stack (growth, shrink, torture) */
   uint64_t stack_bytes_copied; /* bytes copied by all stack moves */
-  uint64_t side_stack_sys; /* bytes of side-stack chunks (escaping locals) */
+  uint64_t side_stack_sys; /* bytes of side-stack chunks (escaping locals),
+                              part of heap_sys: they come from malloc */
+  /* The C heap (glibc malloc, read with mallinfo2): */
+  uint64_t heap_alloc; /* bytes in allocated chunks */
+  uint64_t heap_inuse; /* heap_sys minus the free top of the heap, which
+                          malloc can give back to the OS */
+  uint64_t heap_sys;   /* bytes of heap obtained from the OS */
+  uint64_t sys;        /* stack_sys + heap_sys */
+  /* Stacks in use by size: index i counts stacks of 512 << i bytes (512 B
+   * for parked goroutines, 2 KiB for a new one, up to 2 GiB). */
+  uint64_t stacks_by_size[GOROUTINE_NUM_STACK_SIZES];
 } goroutine_mem_stats;
 
 /* Fills *stats with a snapshot of the counters. */

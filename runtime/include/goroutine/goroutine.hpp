@@ -13,10 +13,12 @@
 #ifndef GOROUTINE_GOROUTINE_HPP
 #define GOROUTINE_GOROUTINE_HPP
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -25,7 +27,8 @@
 
 namespace go {
 
-// Memory statistics (Go's runtime.MemStats names where they apply).
+// Memory statistics (Go's runtime.MemStats names where they apply). There is
+// no garbage collector, so Go's GC fields have no counterpart.
 struct MemStats {
   uint64_t stack_inuse = 0;      // bytes in stacks handed to goroutines
   uint64_t stack_sys = 0;        // bytes of stack memory obtained from the OS
@@ -34,16 +37,52 @@ struct MemStats {
   uint64_t num_stack_shrink = 0; // stack shrinks since start
   uint64_t num_stack_move = 0;   // copies of a stack (growth, shrink, torture)
   uint64_t stack_bytes_copied = 0; // bytes copied by all stack moves
-  uint64_t side_stack_sys = 0; // bytes of side-stack chunks (escaping locals)
+  uint64_t side_stack_sys = 0; // bytes of side-stack chunks (escaping locals;
+                               // malloc'd, so part of heap_sys)
+  uint64_t heap_alloc = 0;     // bytes in allocated malloc chunks
+  uint64_t heap_inuse = 0;     // heap_sys minus malloc's releasable top
+  uint64_t heap_sys = 0;       // bytes of heap obtained from the OS
+  uint64_t sys = 0;            // stack_sys + heap_sys
+  // stacks_by_size[i]: stacks in use of stack_class_size(i) bytes.
+  std::array<uint64_t, GOROUTINE_NUM_STACK_SIZES> stacks_by_size{};
+
+  static constexpr size_t stack_class_size(size_t i) { return size_t{512} << i; }
 };
 
-// A snapshot of the runtime's counters.
+// A snapshot of the runtime's counters and of the C heap.
 inline MemStats read_mem_stats() {
   goroutine_mem_stats s;
   goroutine_read_mem_stats(&s);
-  return MemStats{s.stack_inuse,        s.stack_sys,        s.num_goroutine,
-                  s.num_stack_grow,     s.num_stack_shrink, s.num_stack_move,
-                  s.stack_bytes_copied, s.side_stack_sys};
+  MemStats m;
+  m.stack_inuse = s.stack_inuse;
+  m.stack_sys = s.stack_sys;
+  m.num_goroutine = s.num_goroutine;
+  m.num_stack_grow = s.num_stack_grow;
+  m.num_stack_shrink = s.num_stack_shrink;
+  m.num_stack_move = s.num_stack_move;
+  m.stack_bytes_copied = s.stack_bytes_copied;
+  m.side_stack_sys = s.side_stack_sys;
+  m.heap_alloc = s.heap_alloc;
+  m.heap_inuse = s.heap_inuse;
+  m.heap_sys = s.heap_sys;
+  m.sys = s.sys;
+  for (size_t i = 0; i < m.stacks_by_size.size(); ++i)
+    m.stacks_by_size[i] = s.stacks_by_size[i];
+  return m;
+}
+
+// The calling goroutine's stack trace, and with all those of every other
+// goroutine, like Go's runtime.Stack (see goroutine_stack_trace).
+inline std::string stack_trace(bool all = false) {
+  std::string text(4096, '\0');
+  for (;;) {
+    const size_t n = goroutine_stack_trace(text.data(), text.size(), all);
+    if (n <= text.size()) {
+      text.resize(n);
+      return text;
+    }
+    text.resize(n + n / 4); // goroutines may have appeared since
+  }
 }
 
 // Gives up the thread to other goroutines of its P, like Go's
