@@ -890,8 +890,15 @@ void on_preempt_signal(int, siginfo_t *, void *uc_void) {
     return;
   auto *uc = static_cast<ucontext_t *>(uc_void);
   const auto sp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
-  if (!g->stack.contains(sp) || stack_limit() != ts.stack_limit)
-    return; // on the system stack, or the limit is someone else's now
+  if (!g->stack.contains(sp) || stack_limit() != ts.stack_limit) {
+    // On the system stack (morestack, a runtime call), or the limit is
+    // someone else's now: the limit must stay. In torture mode every
+    // function entry traps anyway, and such a goroutine spends most of its
+    // time in morestack: the flag alone stops it at its next entry.
+    if (settings.stackmove != 0)
+      g->preempt.store(true, std::memory_order_relaxed);
+    return;
+  }
   g->preempt.store(true, std::memory_order_relaxed);
   set_stack_limit(kStackPoison);
 }

@@ -39,6 +39,7 @@
 extern "C" const char __start_goroutine_park_text[];
 extern "C" const char __stop_goroutine_park_text[];
 extern "C" void goroutine_systemstack(void (*)(void *), void *);
+extern "C" void goroutine_preempt_stub();
 
 namespace go::runtime {
 namespace {
@@ -280,8 +281,13 @@ void print_frames(TraceWriter &w, const Libunwind &lib, unw_cursor_t *c,
       char name[512];
       const bool named = lib.get_proc_name(c, name, sizeof name, &offset) == 0;
       print_frame(w, named ? name : nullptr, ip,
-                  static_cast<unsigned long>(offset), exact && depth == 0, how);
+                  static_cast<unsigned long>(offset), exact, how);
     }
+    // The frame below goroutine_preempt_stub was interrupted at an exact pc
+    // (a function entry), not at a return address.
+    unw_proc_info_t pi;
+    exact = lib.get_proc_info(c, &pi) == 0 &&
+            pi.start_ip == reinterpret_cast<uintptr_t>(&goroutine_preempt_stub);
     if (lib.step(c) <= 0)
       return;
   }

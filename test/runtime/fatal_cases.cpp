@@ -2,6 +2,8 @@
 // from the outside: fatal errors end the process, so each runs in a child.
 #include <goroutine/goroutine.hpp>
 
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -39,6 +41,37 @@ __attribute__((noinline)) void spawned_thrower(int n) {
     throw std::runtime_error("boom from a spawned goroutine");
   spawned_thrower(n - 1);
   std::puts(""); // not a tail call
+}
+
+__attribute__((noinline)) void quit_parked_receiver(go::chan<int> c) {
+  c.recv();
+  std::puts(""); // not a tail call
+}
+
+__attribute__((noinline)) void quit_parked_sleeper() {
+  go::sleep_for(std::chrono::seconds(60));
+  std::puts("");
+}
+
+// Has a frame (its address is taken), so it checks the stack on entry: a
+// loop calling it can be preempted there.
+__attribute__((noinline)) int quit_busy_leaf(int i) {
+  asm volatile("" : : "r"(&i) : "memory");
+  return i * 3 + 1;
+}
+
+__attribute__((noinline)) void quit_busy_loop() {
+  volatile int n = 0;
+  for (;;)
+    n = quit_busy_leaf(n);
+}
+
+// Grows the stack by 1 KiB per call.
+__attribute__((noinline)) int logged_recursion(int n) {
+  char buf[1024];
+  std::memset(buf, n, sizeof buf);
+  asm volatile("" : : "r"(buf) : "memory");
+  return n == 0 ? buf[0] : logged_recursion(n - 1) + buf[1];
 }
 
 } // namespace
@@ -130,6 +163,26 @@ int main(int argc, char **argv) {
       // A plain thread cannot park: it must get an error, not a crash.
       std::thread waiter([&wg] { wg.wait(); });
       go::blocking([&] { waiter.join(); });
+    });
+  } else if (scenario == "sigquit") {
+    // SIGQUIT prints every goroutine (parked, sleeping, running on another
+    // thread) and exits with status 2, as in Go.
+    go::run([] {
+      go::chan<int> c;
+      go::spawn(quit_parked_receiver, c);
+      go::spawn(quit_parked_sleeper);
+      go::spawn(quit_busy_loop);
+      go::sleep_for(std::chrono::milliseconds(50));
+      std::fputs("raising SIGQUIT\n", stderr);
+      raise(SIGQUIT);
+      go::sleep_for(std::chrono::seconds(60));
+    });
+  } else if (scenario == "stacktrace-log") {
+    // GOROUTINE_DEBUG=stacktrace=1 logs each growth and shrink.
+    go::run([] {
+      logged_recursion(40);
+      for (int i = 0; i < 8; ++i)
+        go::yield();
     });
   } else if (scenario == "ok") {
     go::run([] { std::puts("ok"); });

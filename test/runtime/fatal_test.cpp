@@ -156,3 +156,37 @@ TEST_CASE("an exception leaving a spawned goroutine panics with its what()",
   CHECK_THAT(r.err, Contains("[running]:"));
   CHECK_THAT(r.err, Contains("spawned_thrower(int)"));
 }
+
+TEST_CASE("SIGQUIT prints the trace of every goroutine and exits with "
+          "status 2",
+          "[fatal]") {
+  const test::ChildResult r = test::run_fatal_case("sigquit");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("raising SIGQUIT\nSIGQUIT: quit\n"));
+  // main, sleeping after the signal.
+  CHECK_THAT(r.err, Contains("\ngoroutine 1 ["));
+  CHECK_THAT(r.err, Contains("[chan receive]:\n"));
+  CHECK_THAT(r.err, Contains("quit_parked_receiver(go::chan<int>)\n"));
+  CHECK_THAT(r.err, Contains("quit_parked_sleeper()\n"));
+  // Running on another thread until the world stopped it.
+  CHECK_THAT(r.err, Contains("quit_busy_loop()\n"));
+  CHECK_THAT(r.err, !Contains("did not stop"));
+  // Four goroutines, each with a header at the start of a line.
+  int headers = 0;
+  for (size_t at = r.err.find("\ngoroutine "); at != std::string::npos;
+       at = r.err.find("\ngoroutine ", at + 1))
+    ++headers;
+  CHECK(headers == 4);
+}
+
+TEST_CASE("GOROUTINE_DEBUG=stacktrace=1 logs every growth and shrink",
+          "[fatal]") {
+  const test::ChildResult r =
+      test::run_fatal_case("stacktrace-log", "GOROUTINE_DEBUG=stacktrace=1");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Contains("runtime: goroutine 1: stack grew 2048 -> 4096 "
+                             "bytes"));
+  CHECK_THAT(r.err, Contains("stack grew 32768 -> 65536 bytes"));
+  CHECK_THAT(r.err, Contains("runtime: goroutine 1: stack shrank 65536 -> "
+                             "32768 bytes"));
+}
