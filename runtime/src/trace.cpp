@@ -5,13 +5,11 @@
 //           /src/app.cpp:42 +0x3c
 //
 // Walking uses libunwind; names come from libunwind (the symbol tables) and
-// file:line from libdw (elfutils, the DWARF line tables) where the program
-// has debug information. Both are loaded with dlopen(RTLD_LOCAL) the first
-// time a trace is needed, not linked: libunwind.so also exports the _Unwind_*
-// functions of the C++ exception ABI, and linking it would let them interpose
-// libgcc's unwinder for every exception in the program; and a program that
-// never prints a trace needs neither. Without libdw, frames show
-// module+offset instead of file:line.
+// file:line and inlined calls from symbolize.cpp (libdw) where the program
+// has debug information. libunwind is loaded with dlopen(RTLD_LOCAL) the
+// first time a trace is needed, not linked: libunwind.so also exports the
+// _Unwind_* functions of the C++ exception ABI, and linking it would let them
+// interpose libgcc's unwinder for every exception in the program.
 //
 // A walk starts from explicit registers (a morestack frame, a switched-out
 // goroutine's saved context, a signal's context, or the current context) and
@@ -19,13 +17,14 @@
 // Return addresses are looked up at pc-1, the call instruction, as Go does.
 #include "trace.h"
 
+#include "symbolize.h"
+
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <cxxabi.h>
 #include <dlfcn.h>
-#include <elfutils/libdwfl.h>
 #include <mutex>
 #include <unistd.h>
 
@@ -44,10 +43,6 @@ extern "C" void goroutine_preempt_stub();
 namespace go::runtime {
 namespace {
 
-template <class Fn> bool load_symbol(void *lib, Fn &fn, const char *name) {
-  fn = reinterpret_cast<Fn>(dlsym(lib, name));
-  return fn != nullptr;
-}
 
 struct Libunwind {
   int (*init_local2)(unw_cursor_t *, unw_context_t *, int) = nullptr;
@@ -66,148 +61,14 @@ const Libunwind &libunwind() {
     void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
     if (h == nullptr)
       return;
-    lib.ok = load_symbol(h, lib.init_local2, "_ULx86_64_init_local2") &&
-             load_symbol(h, lib.step, "_ULx86_64_step") &&
-             load_symbol(h, lib.get_reg, "_ULx86_64_get_reg") &&
-             load_symbol(h, lib.get_proc_name, "_ULx86_64_get_proc_name") &&
-             load_symbol(h, lib.get_proc_info, "_ULx86_64_get_proc_info") &&
-             load_symbol(h, lib.getcontext, "_Ux86_64_getcontext");
+    lib.ok = dl_symbol(h, lib.init_local2, "_ULx86_64_init_local2") &&
+             dl_symbol(h, lib.step, "_ULx86_64_step") &&
+             dl_symbol(h, lib.get_reg, "_ULx86_64_get_reg") &&
+             dl_symbol(h, lib.get_proc_name, "_ULx86_64_get_proc_name") &&
+             dl_symbol(h, lib.get_proc_info, "_ULx86_64_get_proc_info") &&
+             dl_symbol(h, lib.getcontext, "_Ux86_64_getcontext");
   });
   return lib;
-}
-
-// Source lines from libdw: one Dwfl session for the process, refreshed when
-// a pc falls outside every module it knows (a library loaded since).
-class LineTable {
-public:
-  // Finds the source line of pc; false if unknown. Serialized: Dwfl is not
-  // thread-safe. A caller that must not wait (a fault handler) gives up if
-  // another thread is symbolizing.
-  bool lookup(uintptr_t pc, bool may_wait, const char **file, int *line) {
-    std::unique_lock<std::mutex> lock(mu_, std::defer_lock);
-    if (may_wait)
-      lock.lock();
-    else if (!lock.try_lock())
-      return false;
-    Dwfl_Module *mod = module(pc);
-    if (mod == nullptr)
-      return false;
-    if (Dwfl_Line *l = fns_.module_getsrc(mod, pc)) {
-      *file = fns_.lineinfo(l, nullptr, line, nullptr, nullptr, nullptr);
-      return *file != nullptr;
-    }
-    // Clang emits no .debug_aranges, which libdw 0.188 needs to find the
-    // compile unit of an address: look through the units' own ranges.
-    Dwarf_Addr bias = 0;
-    for (Dwarf_Die *cu = fns_.module_nextcu(mod, nullptr, &bias); cu != nullptr;
-         cu = fns_.module_nextcu(mod, cu, &bias)) {
-      if (fns_.haspc(cu, pc - bias) <= 0)
-        continue;
-      Dwarf_Line *l = fns_.getsrc_die(cu, pc - bias);
-      if (l == nullptr || fns_.lineno(l, line) != 0)
-        return false;
-      *file = fns_.linesrc(l, nullptr, nullptr);
-      return *file != nullptr;
-    }
-    return false;
-  }
-
-  // The symbol containing pc (from the symbol tables, local ones too), into
-  // name; false if unknown.
-  bool symbol(uintptr_t pc, char *name, size_t size) {
-    std::lock_guard<std::mutex> lock(mu_);
-    Dwfl_Module *mod = module(pc);
-    GElf_Off offset = 0;
-    GElf_Sym sym;
-    const char *found =
-        mod != nullptr ? fns_.module_addrinfo(mod, pc, &offset, &sym, nullptr,
-                                              nullptr, nullptr)
-                       : nullptr;
-    if (found != nullptr)
-      std::snprintf(name, size, "%s", found);
-    return found != nullptr;
-  }
-
-private:
-  static constexpr int kMaxRefreshes = 16;
-
-  struct Fns {
-    decltype(&dwfl_begin) begin = nullptr;
-    decltype(&dwfl_report_begin) report_begin = nullptr;
-    decltype(&dwfl_linux_proc_report) proc_report = nullptr;
-    decltype(&dwfl_report_end) report_end = nullptr;
-    decltype(&dwfl_addrmodule) addrmodule = nullptr;
-    decltype(&dwfl_module_getsrc) module_getsrc = nullptr;
-    decltype(&dwfl_lineinfo) lineinfo = nullptr;
-    decltype(&dwfl_module_addrinfo) module_addrinfo = nullptr;
-    decltype(&dwfl_module_nextcu) module_nextcu = nullptr;
-    decltype(&dwarf_haspc) haspc = nullptr;
-    decltype(&dwarf_getsrc_die) getsrc_die = nullptr;
-    decltype(&dwarf_lineno) lineno = nullptr;
-    decltype(&dwarf_linesrc) linesrc = nullptr;
-  };
-
-  // The module containing pc (lock held).
-  Dwfl_Module *module(uintptr_t pc) {
-    if (!load())
-      return nullptr;
-    Dwfl_Module *mod = fns_.addrmodule(dwfl_, pc);
-    if (mod == nullptr && refreshes_ < kMaxRefreshes) {
-      ++refreshes_;
-      report();
-      mod = fns_.addrmodule(dwfl_, pc);
-    }
-    return mod;
-  }
-
-  bool load() {
-    if (tried_)
-      return dwfl_ != nullptr;
-    tried_ = true;
-    void *h = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (h == nullptr ||
-        !load_symbol(h, callbacks_.find_elf, "dwfl_linux_proc_find_elf") ||
-        !load_symbol(h, callbacks_.find_debuginfo,
-                     "dwfl_standard_find_debuginfo") ||
-        !load_symbol(h, fns_.begin, "dwfl_begin") ||
-        !load_symbol(h, fns_.report_begin, "dwfl_report_begin") ||
-        !load_symbol(h, fns_.proc_report, "dwfl_linux_proc_report") ||
-        !load_symbol(h, fns_.report_end, "dwfl_report_end") ||
-        !load_symbol(h, fns_.addrmodule, "dwfl_addrmodule") ||
-        !load_symbol(h, fns_.module_getsrc, "dwfl_module_getsrc") ||
-        !load_symbol(h, fns_.lineinfo, "dwfl_lineinfo") ||
-        !load_symbol(h, fns_.module_addrinfo, "dwfl_module_addrinfo") ||
-        !load_symbol(h, fns_.module_nextcu, "dwfl_module_nextcu") ||
-        !load_symbol(h, fns_.haspc, "dwarf_haspc") ||
-        !load_symbol(h, fns_.getsrc_die, "dwarf_getsrc_die") ||
-        !load_symbol(h, fns_.lineno, "dwarf_lineno") ||
-        !load_symbol(h, fns_.linesrc, "dwarf_linesrc"))
-      return false;
-    callbacks_.debuginfo_path = &debuginfo_path_;
-    dwfl_ = fns_.begin(&callbacks_);
-    if (dwfl_ != nullptr)
-      report();
-    return dwfl_ != nullptr;
-  }
-
-  void report() {
-    fns_.report_begin(dwfl_);
-    fns_.proc_report(dwfl_, getpid());
-    fns_.report_end(dwfl_, nullptr, nullptr);
-  }
-
-  std::mutex mu_;
-  bool tried_ = false;
-  int refreshes_ = 0;
-  Fns fns_;
-  Dwfl_Callbacks callbacks_{};
-  char *debuginfo_path_ = nullptr;
-  Dwfl *dwfl_ = nullptr;
-};
-
-LineTable &line_table() {
-  static LineTable &table = *new LineTable; // never destroyed: traces may be
-  return table;                             // printed while the process exits
 }
 
 void fill_context(unw_context_t *uc, const TraceContext &t) {
@@ -225,24 +86,38 @@ void fill_context(unw_context_t *uc, const TraceContext &t) {
 
 constexpr int kMaxFrames = 100;
 
-// Prints one frame: its function, then its source line (or its module and
-// the pc).
-void print_frame(TraceWriter &w, const char *name, uintptr_t pc,
-                 unsigned long offset, bool exact, Symbolize how) {
+void print_function(TraceWriter &w, const char *name) {
   int status = -1;
   char *demangled = name != nullptr
                         ? abi::__cxa_demangle(name, nullptr, nullptr, &status)
                         : nullptr;
   w.printf("%s\n", status == 0 ? demangled : name != nullptr ? name : "?");
   std::free(demangled);
-  // A return address points after the call: the call's line is at pc-1.
+}
+
+constexpr int kMaxInlined = 16;
+
+// Prints the frame at pc: the calls inlined there, innermost first, then its
+// function (name, from the symbol table), each with its source line; without
+// debug information, the module and the pc's offset in it instead.
+void print_frame(TraceWriter &w, const char *name, uintptr_t pc,
+                 unsigned long offset, bool exact, Symbolize how) {
+  // A return address points after the call: the call is at pc-1.
   const uintptr_t lookup_pc = exact ? pc : pc - 1;
-  const char *file = nullptr;
-  int line = 0;
-  if (how != Symbolize::NamesOnly &&
-      line_table().lookup(lookup_pc, how == Symbolize::Lines, &file, &line) &&
-      line > 0) { // 0: code the compiler made up (no line of its own)
-    w.printf("\t%s:%d +%#lx\n", file, line, offset);
+  SourceLocation loc[kMaxInlined];
+  const int n = how == Symbolize::NamesOnly
+                    ? 0
+                    : symbolize(lookup_pc, how == Symbolize::Lines, loc,
+                                kMaxInlined);
+  for (int i = 0; i + 1 < n; ++i) {
+    print_function(w, loc[i].function);
+    w.printf("\t%s:%d\n", loc[i].file != nullptr ? loc[i].file : "?",
+             loc[i].line);
+  }
+  print_function(w, name);
+  // Line 0: code the compiler made up, with no line of its own.
+  if (n > 0 && loc[n - 1].file != nullptr && loc[n - 1].line > 0) {
+    w.printf("\t%s:%d +%#lx\n", loc[n - 1].file, loc[n - 1].line, offset);
     return;
   }
   Dl_info info;
@@ -451,7 +326,7 @@ void trace_print_stopped(TraceWriter &w, const Goroutine *g) {
     print_header(w, g, "runnable");
     const auto entry = reinterpret_cast<uintptr_t>(g->entry);
     char name[512];
-    const bool named = line_table().symbol(entry, name, sizeof name);
+    const bool named = symbol_name(entry, name, sizeof name);
     print_frame(w, named ? name : nullptr, entry, 0, true, Symbolize::Lines);
     w.printf("\t(not started)\n");
     return;
