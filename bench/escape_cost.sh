@@ -8,8 +8,11 @@
 #     and the plugin without its escape transformations (noescape). The
 #     programs run on a goroutine in the last two builds.
 #   bench/escape_cost.sh [build-dir] [runs]     (SKIP_REMARKS=1: timings only)
-# Needs the real-world build (ctest -R realworld.build, or
-# test/realworld/realworld.sh build <build-dir>).
+# Builds what it needs of test/realworld's build (Oniguruma and libxml2, plain,
+# with the plugin and without its escape transformations) into
+# <build-dir>/realworld if it is not there yet: that fetches the sources with
+# npm and compiles each library three times (a few minutes on 2 cores).
+# Needs the plugin and runtime built (the default targets).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -18,6 +21,12 @@ realworld=$here/../test/realworld/realworld.sh
 work=$build/realworld
 out=$build/bench/escape
 mkdir -p "$out"
+for f in bin/goroutine-clang lib/libgoroutine.a lib/libgoroutine-plugin.so; do
+  [ -e "$build/$f" ] || { echo "escape_cost.sh: $build/$f is missing (build $build first)" >&2; exit 1; }
+done
+mkdir -p "$work"
+[ -f "$work/goroutine_main.o" ] ||
+  "$build/bin/goroutine-clang" -O2 -c "$here/../test/realworld/goroutine_main.c" -o "$work/goroutine_main.o"
 
 # 1. Remarks, per library: the library built once more with
 # -fsave-optimization-record (realworld.sh's `remarks` variant), its objects'
@@ -46,10 +55,12 @@ if [ -z "${SKIP_REMARKS:-}" ]; then
 fi
 
 # 2. Run time.
-echo "== run time, min of $runs runs (median), pinned to CPU $(($(nproc) - 1))"
 for lib in oniguruma libxml2; do
-  "$realworld" build-variant "$build" "$lib" noescape >/dev/null
+  for v in reference goroutine noescape; do
+    "$realworld" build-variant "$build" "$lib" "$v" >/dev/null
+  done
 done
+echo "== run time, min of $runs runs (median), pinned to CPU $(($(nproc) - 1))"
 pin="taskset -c $(($(nproc) - 1))"
 # Seconds of one run of <program> in <dir>.
 seconds() { # dir program

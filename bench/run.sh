@@ -5,7 +5,8 @@
 # Then runs the scheduler benchmarks, bench/sched.sh [build-dir] [runs], with
 # SCHED_RUNS runs (default 5, about 4 minutes; SCHED_RUNS=0 skips them).
 # Only ratios measured in one run mean anything on this VM (see
-# ../docs/benchmarks.md).
+# ../docs/benchmarks.md). bench/report.sh runs this, sched.sh and
+# escape_cost.sh and writes the report into docs/benchmarks/.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)

@@ -2,13 +2,15 @@
 # Scheduler benchmarks next to their Go twins (Debian's golang-1.19-go):
 # spawn+run+join of 1M goroutines, unbuffered channel ping-pong, yield, and
 # the RSS of 1M parked goroutines, each with 1 P and with 2 Ps; plus
-# std::thread/pthread twins of spawn and parked. Runs are interleaved (ours,
-# then Go, for each benchmark, `runs` times) and the table gives min (median)
-# and the ratios against ../shared/ANCHORS.md's goals.
+# std::thread twins of all four (threads pinned to one CPU for the 1-P rows,
+# on all CPUs for the 2-P rows; the parked one once). Runs are interleaved
+# (ours, then Go, then threads, for each benchmark, `runs` times) and the
+# table gives min (median) and the ratios against ../shared/ANCHORS.md's
+# goals. bench/report.sh runs this and writes docs/benchmarks/.
 #   bench/sched.sh [build-dir] [runs]      (default: build, 5 runs, ~4 min)
 # Needs the targets bench_sched_{spawn,pingpong,yield,parked} and
-# bench_threads_{spawn,parked} built in build-dir (bench/run.sh calls this
-# script at its end).
+# bench_threads_{spawn,pingpong,yield,parked} built in build-dir
+# (bench/run.sh calls this script at its end).
 # 1-P runs (GOROUTINE_MAXPROCS=1 / GOMAXPROCS=1) are pinned to the last CPU as
 # in bench/run.sh; 2-P runs are not pinned.
 # Every process is watched: one that runs longer than SCHED_TIME_LIMIT seconds
@@ -29,7 +31,8 @@ for name in spawn pingpong yield parked; do
   "$go" build -o "$out/go/$name" "$here/sched/$name.go"
 done
 for t in bench_sched_spawn bench_sched_pingpong bench_sched_yield \
-  bench_sched_parked bench_threads_spawn bench_threads_parked; do
+  bench_sched_parked bench_threads_spawn bench_threads_pingpong \
+  bench_threads_yield bench_threads_parked; do
   [ -x "$bin/$t" ] || { echo "sched.sh: $bin/$t is missing (ninja -C $build $t)" >&2; exit 1; }
 done
 
@@ -41,9 +44,10 @@ pin="taskset -c $(($(nproc) - 1))"
 rm -f "$out"/*.out "$out"/*.txt "$out"/*.failed "$out"/*.skip "$out/failures.log"
 
 # bench <key> <procs> <command...>: runs the command with GOROUTINE_MAXPROCS
-# and GOMAXPROCS set to procs (pinned to one CPU when procs is 1), appends its
-# stdout to $out/<key>.out. A failure is logged to $out/failures.log (and
-# counted in $out/<key>.failed); a key that had to be killed is not run again.
+# and GOMAXPROCS set to procs (pinned to one CPU when procs is 1, which is the
+# 1-P setting of the thread twins too), appends its stdout to $out/<key>.out.
+# A failure is logged to $out/failures.log (and counted in
+# $out/<key>.failed); a key that had to be killed is not run again.
 bench() {
   key=$1 procs=$2
   shift 2
@@ -85,16 +89,14 @@ bench() {
 i=0
 while [ $i -lt "$runs" ]; do
   for procs in 1 2; do
-    bench spawn_ours_"$procs" "$procs" "$bin/bench_sched_spawn"
-    bench spawn_go_"$procs" "$procs" "$out/go/spawn"
-    bench pingpong_ours_"$procs" "$procs" "$bin/bench_sched_pingpong"
-    bench pingpong_go_"$procs" "$procs" "$out/go/pingpong"
-    bench yield_ours_"$procs" "$procs" "$bin/bench_sched_yield"
-    bench yield_go_"$procs" "$procs" "$out/go/yield"
+    for name in spawn pingpong yield; do
+      bench "$name"_ours_"$procs" "$procs" "$bin/bench_sched_$name"
+      bench "$name"_go_"$procs" "$procs" "$out/go/$name"
+      bench "$name"_threads_"$procs" "$procs" "$bin/bench_threads_$name"
+    done
     bench parked_ours_"$procs" "$procs" "$bin/bench_sched_parked"
     bench parked_go_"$procs" "$procs" "$out/go/parked"
   done
-  bench spawn_threads 2 "$bin/bench_threads_spawn"
   bench parked_threads 2 "$bin/bench_threads_parked"
   i=$((i + 1))
 done
@@ -108,8 +110,8 @@ for procs in 1 2; do
     for name in spawn pingpong yield parked; do values "${name}_${side}_$procs" "$name"; done
   done
   values "parked_ours_$procs" parked_stack
+  for name in spawn pingpong yield; do values "${name}_threads_$procs" "${name}_threads"; done
 done
-values spawn_threads spawn_threads
 values parked_threads parked_threads
 
 # min (median) of a file of numbers, both empty if it has none.
@@ -156,7 +158,12 @@ row "RSS per parked goroutine (1M), 1 P" "$s/parked_ours_1.parked.txt" "$s/parke
 row "RSS per parked goroutine (1M), 2 P" "$s/parked_ours_2.parked.txt" "$s/parked_go_2.parked.txt" B 0.37 1000
 echo
 printf "%-46s %-24s %-24s %-18s %-22s %s\n" "" ours threads ratio goal ""
-row "spawn+join: 1M goroutines (2 P) / 10k threads" "$s/spawn_ours_2.spawn.txt" "$s/spawn_threads.spawn_threads.txt" ns - -
+row "spawn+join: 1M goroutines / 10k threads, 1 P" "$s/spawn_ours_1.spawn.txt" "$s/spawn_threads_1.spawn_threads.txt" ns - -
+row "spawn+join: 1M goroutines / 10k threads, 2 P" "$s/spawn_ours_2.spawn.txt" "$s/spawn_threads_2.spawn_threads.txt" ns - -
+row "ping-pong: channels / mutex+condvar, 1 P" "$s/pingpong_ours_1.pingpong.txt" "$s/pingpong_threads_1.pingpong_threads.txt" ns - -
+row "ping-pong: channels / mutex+condvar, 2 P" "$s/pingpong_ours_2.pingpong.txt" "$s/pingpong_threads_2.pingpong_threads.txt" ns - -
+row "yield: go::yield / sched_yield, 1 P" "$s/yield_ours_1.yield.txt" "$s/yield_threads_1.yield_threads.txt" ns - -
+row "yield: go::yield / sched_yield, 2 P" "$s/yield_ours_2.yield.txt" "$s/yield_threads_2.yield_threads.txt" ns - -
 row "RSS parked: 1M goroutines (1 P) / 10k threads" "$s/parked_ours_1.parked.txt" "$s/parked_threads.parked_threads.txt" B 0.125 -
 row "RSS parked: Go 1.19 (1 P) / 10k threads" "$s/parked_go_1.parked.txt" "$s/parked_threads.parked_threads.txt" B - -
 echo

@@ -14,7 +14,7 @@ jobs=${JOBS:-$(nproc)}
 # Debian 12 packages only. golang-1.19-go is for the benchmarks' Go twins,
 # nodejs/npm fetch the third-party code the real-world tests build.
 packages="clang-19 llvm-19-dev libclang-19-dev llvm-19-tools lld-19 catch2
-  libunwind-dev cmake ninja-build python3 gcc golang-1.19-go nodejs npm"
+  libunwind-dev cmake ninja-build python3 gcc golang-1.19-go gnuplot-nox nodejs npm"
 missing=""
 for p in $packages; do
   # nodejs/npm may come from another repository (nodesource): a working

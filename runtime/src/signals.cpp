@@ -44,7 +44,11 @@ extern "C" int __sigaction(int sig, const struct sigaction *act,
 namespace go::runtime {
 namespace {
 
-constexpr size_t kSignalStackSize = size_t{64} * 1024;
+// Room for the handler of a fatal fault, which symbolizes the trace with
+// libdw (tens of KiB of stack when it first reads the DWARF). Pages are only
+// touched when used.
+constexpr size_t kSignalStackSize = size_t{512} * 1024;
+constexpr size_t kGuardPage = 4096;
 
 bool is_handler(const struct sigaction &sa) {
   if (sa.sa_flags & SA_SIGINFO)
@@ -212,14 +216,19 @@ void signals_init() {
 
 ThreadSignalStack::ThreadSignalStack() {
   long min = sysconf(_SC_SIGSTKSZ);
-  size_ = kSignalStackSize + (min > 0 ? static_cast<size_t>(min) : 0);
+  const size_t usable =
+      kSignalStackSize + (min > 0 ? static_cast<size_t>(min) : 0);
+  // An inaccessible page below it: a handler that overflows faults rather
+  // than writing over whatever is mapped there.
+  size_ = usable + kGuardPage;
   memory_ = mmap(nullptr, size_, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (memory_ == MAP_FAILED)
     fatal("cannot allocate a signal stack: %s", std::strerror(errno));
+  mprotect(memory_, kGuardPage, PROT_NONE);
   stack_t ss{};
-  ss.ss_sp = memory_;
-  ss.ss_size = size_;
+  ss.ss_sp = static_cast<char *>(memory_) + kGuardPage;
+  ss.ss_size = usable;
   if (sigaltstack(&ss, &previous_) != 0)
     fatal("sigaltstack: %s", std::strerror(errno));
 }

@@ -101,7 +101,7 @@ TEST_CASE("go::stack_trace(true) walks parked, runnable and preempted "
           "[trace]") {
   struct Result {
     std::string dump;
-    uint64_t main_id = 0, new_id = 0;
+    uint64_t main_id = 0;
     std::atomic<uint64_t> chan_id{0}, mutex_id{0}, select_id{0}, busy_id{0};
     bool all_finished = false;
   };
@@ -139,9 +139,6 @@ TEST_CASE("go::stack_trace(true) walks parked, runnable and preempted "
       return r.chan_id && r.mutex_id && r.select_id && r.busy_id;
     });
     go::sleep_for(std::chrono::milliseconds(20));
-    // One that has not started: it is queued behind this goroutine, which
-    // does not yield before the trace.
-    go::spawn([&r] { r.new_id = go::goroutine_id(); });
     r.dump = go::stack_trace(true);
     // The world runs again: every goroutine can finish.
     stop.store(true);
@@ -173,12 +170,24 @@ TEST_CASE("go::stack_trace(true) walks parked, runnable and preempted "
   const std::string busy = trace_of(r.dump, r.busy_id);
   CHECK_THAT(busy, Contains("[runnable]:\n"));
   CHECK_THAT(busy, Contains("busy_on_other_p(std::atomic<bool>&)\n"));
+}
 
-  // Never run: its entry function, and no frames.
-  CHECK(r.new_id != 0);
-  const std::string queued = trace_of(r.dump, r.new_id);
+TEST_CASE("a goroutine that has not started shows its entry function",
+          "[trace]") {
+  // Spawned from this plain thread between two go::runs, it cannot start
+  // until the next one.
+  std::atomic<bool> ran{false};
+  const uint64_t id = goroutine_spawn(
+      [](void *p) { static_cast<std::atomic<bool> *>(p)->store(true); }, &ran);
+  const std::string dump = go::stack_trace(true);
+  INFO(dump);
+  CHECK(dump.starts_with("thread (no goroutine) [running]:\n"));
+  const std::string queued = trace_of(dump, id);
   CHECK_THAT(queued, Contains("[runnable]:\n"));
   CHECK_THAT(queued, Contains("(not started)"));
+  CHECK_FALSE(ran.load());
+  test::in_goroutine([&] { test::wait_until([&] { return ran.load(); }); });
+  CHECK(ran.load());
 }
 
 TEST_CASE("go::stack_trace(true) from many goroutines at once neither "
