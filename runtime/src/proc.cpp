@@ -999,11 +999,22 @@ void *sysmon(void *) {
 
 // ---- Stopping the world -------------------------------------------------
 
-// Ps that have not stopped yet, other than own (lock held).
+// Calls f for every P still running goroutines, other than own.
 template <class F> void for_each_running_p(P *own, F f) {
   for (P *p : sched.allp)
     if (p != own && p->status.load(std::memory_order_acquire) == PStatus::Running)
       f(p);
+}
+
+// Stops the Ps lent out by goroutines in blocking calls, as sysmon's retake
+// takes them: each goroutine finds its P gone when it returns (lock held).
+void stop_blocking_ps() {
+  for (P *p : sched.allp) {
+    M *owner = p->m;
+    if (p->status.load() == PStatus::Blocking && owner != nullptr &&
+        p->blocked_by.compare_exchange_strong(owner, nullptr))
+      stop_p(p);
+  }
 }
 
 } // namespace
@@ -1021,14 +1032,7 @@ bool stop_the_world(int64_t timeout_ns) {
     sched.stopwait = sched.nprocs - (own != nullptr ? 1 : 0);
     while (P *p = pidle_get())
       stop_p(p);
-    // A P lent out by a goroutine in a blocking call: take it, as sysmon's
-    // retake does; the goroutine finds it gone when it returns.
-    for (P *p : sched.allp) {
-      M *owner = p->m;
-      if (p->status.load() == PStatus::Blocking && owner != nullptr &&
-          p->blocked_by.compare_exchange_strong(owner, nullptr))
-        stop_p(p);
-    }
+    stop_blocking_ps();
     if (sched.stopwait == 0)
       return true;
   }
@@ -1040,6 +1044,7 @@ bool stop_the_world(int64_t timeout_ns) {
     for_each_running_p(own, preemptone);
     sched.stopnote.sleep(kSysmonTickNs);
     std::lock_guard<AdaptiveMutex> lock(sched.lock);
+    stop_blocking_ps(); // a goroutine may have entered one since
     if (sched.stopwait == 0)
       return true;
     if (nanotime() > deadline)

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <unistd.h>
 
 #include "test_helpers.h"
 
@@ -170,6 +171,40 @@ TEST_CASE("go::stack_trace(true) walks parked, runnable and preempted "
   const std::string busy = trace_of(r.dump, r.busy_id);
   CHECK_THAT(busy, Contains("[runnable]:\n"));
   CHECK_THAT(busy, Contains("busy_on_other_p(std::atomic<bool>&)\n"));
+}
+
+TEST_CASE("stopping the world takes the P of a goroutine in go::blocking; "
+          "the goroutine gets a P back when it returns",
+          "[trace]") {
+  struct Result {
+    std::string dump;
+    uint64_t blocked_id = 0;
+    bool returned = false;
+  };
+  Result r;
+  test::in_goroutine([&r] {
+    std::atomic<bool> inside{false};
+    go::wait_group wg;
+    wg.add(1);
+    go::spawn([&] {
+      r.blocked_id = go::goroutine_id();
+      go::blocking([&] {
+        inside.store(true);
+        usleep(100'000); // a call that blocks the thread
+      });
+      r.returned = true; // runs on a P again
+      wg.done();
+    });
+    test::wait_until([&] { return inside.load(); });
+    r.dump = go::stack_trace(true);
+    wg.wait();
+  });
+  INFO(r.dump);
+  CHECK(r.returned);
+  const std::string blocked = trace_of(r.dump, r.blocked_id);
+  CHECK_THAT(blocked, Contains("[running]:\n"));
+  CHECK_THAT(blocked,
+             Contains("goroutine running on other thread; stack unavailable"));
 }
 
 TEST_CASE("a goroutine that has not started shows its entry function",
