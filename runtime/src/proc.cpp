@@ -509,8 +509,7 @@ long process_threads() {
 // off, it holds back when threads other than the runtime's exist: they may
 // still spawn goroutines or close channels.
 void check_dead() {
-  if (!sched.running.load() || sched.main_done.load() ||
-      sched.gcwaiting.load())
+  if (!sched.running.load() || sched.main_done.load() || sched.gcwaiting.load())
     return;
   if (sched.mcount - sched.nmidle > 0)
     return; // an M runs or is in a blocking call
@@ -1002,7 +1001,8 @@ void *sysmon(void *) {
 // Calls f for every P still running goroutines, other than own.
 template <class F> void for_each_running_p(P *own, F f) {
   for (P *p : sched.allp)
-    if (p != own && p->status.load(std::memory_order_acquire) == PStatus::Running)
+    if (p != own &&
+        p->status.load(std::memory_order_acquire) == PStatus::Running)
       f(p);
 }
 

@@ -155,10 +155,11 @@ void on_fault(int sig, siginfo_t *info, void *uctx) {
       TraceContext::from_ucontext(*static_cast<const ucontext_t *>(uctx));
   // Outside the program's own code the fault may have interrupted malloc
   // (heap corruption): no source lines then, which would call malloc again.
-  const Symbolize how = ctx.pc >= reinterpret_cast<uintptr_t>(__executable_start) &&
-                                ctx.pc < reinterpret_cast<uintptr_t>(etext)
-                            ? Symbolize::LinesIfIdle
-                            : Symbolize::NamesOnly;
+  const Symbolize how =
+      ctx.pc >= reinterpret_cast<uintptr_t>(__executable_start) &&
+              ctx.pc < reinterpret_cast<uintptr_t>(etext)
+          ? Symbolize::LinesIfIdle
+          : Symbolize::NamesOnly;
   // A fault in the guard region, or with %rsp already below the stack, is
   // the stack overflowing: code that was not instrumented needed more than
   // the reserve its caller guaranteed.

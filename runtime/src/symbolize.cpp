@@ -9,8 +9,8 @@
 //
 // For an address, the compile unit is found through .debug_aranges when the
 // module has them and they are right, else (Clang emits none, and libdw 0.188
-// does not fall back) by asking each unit whether it covers the address. Within the unit,
-// dwarf_getscopes gives the nest of scopes at the address: every
+// does not fall back) by asking each unit whether it covers the address. Within
+// the unit, dwarf_getscopes gives the nest of scopes at the address: every
 // DW_TAG_inlined_subroutine up to the DW_TAG_subprogram. The innermost line
 // comes from the line table; each outer frame's line is the call site
 // (DW_AT_call_file/DW_AT_call_line) of the frame inlined into it.
@@ -31,7 +31,6 @@
 
 namespace go::runtime {
 namespace {
-
 
 // The libdw functions used here, resolved from the dlopen'ed library.
 struct Libdw {
@@ -60,7 +59,7 @@ struct Libdw {
   bool load(void *h) {
     return dl_symbol(h, callbacks.find_elf, "dwfl_linux_proc_find_elf") &&
            dl_symbol(h, callbacks.find_debuginfo,
-                       "dwfl_standard_find_debuginfo") &&
+                     "dwfl_standard_find_debuginfo") &&
            dl_symbol(h, begin, "dwfl_begin") &&
            dl_symbol(h, report_begin, "dwfl_report_begin") &&
            dl_symbol(h, proc_report, "dwfl_linux_proc_report") &&
@@ -74,8 +73,7 @@ struct Libdw {
            dl_symbol(h, lineno, "dwarf_lineno") &&
            dl_symbol(h, linesrc, "dwarf_linesrc") &&
            dl_symbol(h, getscopes, "dwarf_getscopes") &&
-           dl_symbol(h, tag, "dwarf_tag") &&
-           dl_symbol(h, attr, "dwarf_attr") &&
+           dl_symbol(h, tag, "dwarf_tag") && dl_symbol(h, attr, "dwarf_attr") &&
            dl_symbol(h, attr_integrate, "dwarf_attr_integrate") &&
            dl_symbol(h, formstring, "dwarf_formstring") &&
            dl_symbol(h, formudata, "dwarf_formudata") &&
@@ -134,10 +132,10 @@ public:
     Dwfl_Module *mod = module(pc);
     GElf_Off offset = 0;
     GElf_Sym sym;
-    const char *found =
-        mod != nullptr ? dw_.module_addrinfo(mod, pc, &offset, &sym, nullptr,
-                                             nullptr, nullptr)
-                       : nullptr;
+    const char *found = mod != nullptr
+                            ? dw_.module_addrinfo(mod, pc, &offset, &sym,
+                                                  nullptr, nullptr, nullptr)
+                            : nullptr;
     if (found != nullptr)
       std::snprintf(name, size, "%s", found);
     return found != nullptr;
@@ -176,8 +174,8 @@ private:
   // The linkage (mangled) name of an inlined function, else its plain name.
   const char *name_of(Dwarf_Die *die) {
     Dwarf_Attribute a;
-    for (unsigned at : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name,
-                        DW_AT_name})
+    for (unsigned at :
+         {DW_AT_linkage_name, DW_AT_MIPS_linkage_name, DW_AT_name})
       if (dw_.attr_integrate(die, at, &a) != nullptr)
         if (const char *s = dw_.formstring(&a))
           return s;

@@ -43,7 +43,6 @@ extern "C" void goroutine_preempt_stub();
 namespace go::runtime {
 namespace {
 
-
 struct Libunwind {
   int (*init_local2)(unw_cursor_t *, unw_context_t *, int) = nullptr;
   int (*step)(unw_cursor_t *) = nullptr;
@@ -105,10 +104,10 @@ void print_frame(TraceWriter &w, const char *name, uintptr_t pc,
   // A return address points after the call: the call is at pc-1.
   const uintptr_t lookup_pc = exact ? pc : pc - 1;
   SourceLocation loc[kMaxInlined];
-  const int n = how == Symbolize::NamesOnly
-                    ? 0
-                    : symbolize(lookup_pc, how == Symbolize::Lines, loc,
-                                kMaxInlined);
+  const int n =
+      how == Symbolize::NamesOnly
+          ? 0
+          : symbolize(lookup_pc, how == Symbolize::Lines, loc, kMaxInlined);
   for (int i = 0; i + 1 < n; ++i) {
     print_function(w, loc[i].function);
     w.printf("\t%s:%d\n", loc[i].file != nullptr ? loc[i].file : "?",
@@ -281,15 +280,14 @@ void trace_print(TraceWriter &w, const Goroutine *g, const char *state,
   print_frames(w, lib, &c, ctx.exact_pc, how);
 }
 
-void trace_print(const Goroutine *g, const char *state,
-                 const TraceContext &ctx, Symbolize how) {
+void trace_print(const Goroutine *g, const char *state, const TraceContext &ctx,
+                 Symbolize how) {
   TraceWriter w(STDERR_FILENO);
   trace_print(w, g, state, ctx, how);
 }
 
-void trace_print_current(TraceWriter &w, const Goroutine *g,
-                         const char *state, uintptr_t skip_through,
-                         Symbolize how) {
+void trace_print_current(TraceWriter &w, const Goroutine *g, const char *state,
+                         uintptr_t skip_through, Symbolize how) {
   if (g != nullptr)
     print_header(w, g, state);
   else

@@ -56,11 +56,9 @@ constexpr size_t kShrinkReserve = 16384;
 
 // Writes "goroutine N [state]:" and the symbolized frames from ctx.
 void trace_print(TraceWriter &w, const Goroutine *g, const char *state,
-                 const TraceContext &ctx,
-                 Symbolize how = Symbolize::Lines);
+                 const TraceContext &ctx, Symbolize how = Symbolize::Lines);
 // The same to stderr.
-void trace_print(const Goroutine *g, const char *state,
-                 const TraceContext &ctx,
+void trace_print(const Goroutine *g, const char *state, const TraceContext &ctx,
                  Symbolize how = Symbolize::Lines);
 // The trace of the calling code (on any stack), to stderr. Frames of the
 // runtime's error path, up to and including goroutine_systemstack, are left
@@ -69,9 +67,8 @@ void trace_print_current(const Goroutine *g, const char *state);
 // The trace of the calling code into w, leaving out the frames up to and
 // including the function that starts at skip_through, if it is on the stack
 // (0: none). g may be null (a thread that runs no goroutine).
-void trace_print_current(TraceWriter &w, const Goroutine *g,
-                         const char *state, uintptr_t skip_through,
-                         Symbolize how);
+void trace_print_current(TraceWriter &w, const Goroutine *g, const char *state,
+                         uintptr_t skip_through, Symbolize how);
 // The trace of a goroutine other than the caller: parked, runnable or not
 // started, from its saved context; running (in go::blocking), its header
 // only. Its stack must not change meanwhile: the world is stopped, or it is

@@ -136,9 +136,8 @@ TEST_CASE("go::stack_trace(true) walks parked, runnable and preempted "
       wg.done();
     });
     // Let the three reach their parking places.
-    test::wait_until([&] {
-      return r.chan_id && r.mutex_id && r.select_id && r.busy_id;
-    });
+    test::wait_until(
+        [&] { return r.chan_id && r.mutex_id && r.select_id && r.busy_id; });
     go::sleep_for(std::chrono::milliseconds(20));
     r.dump = go::stack_trace(true);
     // The world runs again: every goroutine can finish.
@@ -287,8 +286,8 @@ TEST_CASE("memory statistics follow stacks as they grow and shrink",
     r.shrunk = go::read_mem_stats();
     return r;
   });
-  const size_t grown_class = static_cast<size_t>(
-      __builtin_ctzll(s.grown_size) - 9); // 512 << class == size
+  const size_t grown_class = static_cast<size_t>(__builtin_ctzll(s.grown_size) -
+                                                 9); // 512 << class == size
   CHECK(s.grown_size >= 64 * 1024);
   CHECK(s.grown.num_stack_grow > s.before.num_stack_grow);
   CHECK(s.grown.stack_bytes_copied > s.before.stack_bytes_copied);

@@ -60,8 +60,8 @@ typedef struct goroutine_mem_stats {
   uint64_t num_stack_shrink;   /* stack shrinks since start */
   uint64_t num_stack_move;     /* copies of a stack (growth, shrink, torture) */
   uint64_t stack_bytes_copied; /* bytes copied by all stack moves */
-  uint64_t side_stack_sys; /* bytes of side-stack chunks (escaping locals),
-                              part of heap_sys: they come from malloc */
+  uint64_t side_stack_sys;     /* bytes of side-stack chunks (escaping locals),
+                                  part of heap_sys: they come from malloc */
   /* The C heap (glibc malloc, read with mallinfo2): */
   uint64_t heap_alloc; /* bytes in allocated chunks */
   uint64_t heap_inuse; /* heap_sys minus the free top of the heap, which

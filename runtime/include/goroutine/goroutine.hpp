@@ -46,7 +46,9 @@ struct MemStats {
   // stacks_by_size[i]: stacks in use of stack_class_size(i) bytes.
   std::array<uint64_t, GOROUTINE_NUM_STACK_SIZES> stacks_by_size{};
 
-  static constexpr size_t stack_class_size(size_t i) { return size_t{512} << i; }
+  static constexpr size_t stack_class_size(size_t i) {
+    return size_t{512} << i;
+  }
 };
 
 // A snapshot of the runtime's counters and of the C heap.
