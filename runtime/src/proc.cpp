@@ -118,10 +118,10 @@ struct Sched {
   M *main_m = nullptr;
   // stop_the_world: set while stopping or stopped; stopwait counts the Ps
   // still to stop (under lock), and the last one to stop wakes stopnote.
-  std::atomic<bool> gcwaiting{false};
   int stopwait = 0;
   Note stopnote;
-  std::atomic<bool> stw_held{false};
+  std::atomic<bool> gcwaiting{false};
+  std::atomic<bool> stw_held{false}; // stw_try_lock
 };
 // Never destroyed: worker threads may still be looking at it while the
 // process exits.

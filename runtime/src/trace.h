@@ -48,7 +48,7 @@ private:
 // takes a lock: a trace on the way to a crash does not wait for another
 // thread's lookup (LinesIfIdle), and one printed where malloc itself may
 // have been interrupted (a fault inside libc) asks for names only.
-enum class Symbolize { Lines, LinesIfIdle, NamesOnly };
+enum class Symbolize : uint8_t { Lines, LinesIfIdle, NamesOnly };
 
 // The reserve (bytes) the plugin guarantees below calls into uninstrumented
 // code by default (its `reserve` argument).
