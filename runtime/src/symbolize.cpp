@@ -10,16 +10,17 @@
 // For an address, the compile unit is found through .debug_aranges when the
 // module has them and they are right, else (Clang emits none, and libdw 0.188
 // does not fall back) by asking each unit whether it covers the address. Within
-// the unit, dwarf_getscopes gives the nest of scopes at the address: every
-// DW_TAG_inlined_subroutine up to the DW_TAG_subprogram. The innermost line
-// comes from the line table; each outer frame's line is the call site
-// (DW_AT_call_file/DW_AT_call_line) of the frame inlined into it.
+// the unit, a walk down the DIE tree finds the nest of scopes at the address:
+// the DW_TAG_subprogram and each DW_TAG_inlined_subroutine in it. The
+// innermost line comes from the line table; each outer frame's line is the
+// call site (DW_AT_call_file/DW_AT_call_line) of the frame inlined into it.
 //
 // One Dwfl session serves the process, under a mutex (Dwfl is not
 // thread-safe). It is refreshed when an address falls outside every module it
 // knows (a library loaded since), at most kMaxRefreshes times.
 #include "symbolize.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <dlfcn.h>
@@ -46,7 +47,8 @@ struct Libdw {
   decltype(&dwarf_getsrc_die) getsrc_die = nullptr;
   decltype(&dwarf_lineno) lineno = nullptr;
   decltype(&dwarf_linesrc) linesrc = nullptr;
-  decltype(&dwarf_getscopes) getscopes = nullptr;
+  decltype(&dwarf_child) child = nullptr;
+  decltype(&dwarf_siblingof) siblingof = nullptr;
   decltype(&dwarf_tag) tag = nullptr;
   decltype(&dwarf_attr) attr = nullptr;
   decltype(&dwarf_attr_integrate) attr_integrate = nullptr;
@@ -72,7 +74,8 @@ struct Libdw {
            dl_symbol(h, getsrc_die, "dwarf_getsrc_die") &&
            dl_symbol(h, lineno, "dwarf_lineno") &&
            dl_symbol(h, linesrc, "dwarf_linesrc") &&
-           dl_symbol(h, getscopes, "dwarf_getscopes") &&
+           dl_symbol(h, child, "dwarf_child") &&
+           dl_symbol(h, siblingof, "dwarf_siblingof") &&
            dl_symbol(h, tag, "dwarf_tag") && dl_symbol(h, attr, "dwarf_attr") &&
            dl_symbol(h, attr_integrate, "dwarf_attr_integrate") &&
            dl_symbol(h, formstring, "dwarf_formstring") &&
@@ -103,16 +106,14 @@ public:
     here.file = dw_.linesrc(line, nullptr, nullptr);
     if (here.file == nullptr || dw_.lineno(line, &here.line) != 0)
       return 0;
-    // The scopes at addr, innermost first; each inlined call adds a frame.
-    Dwarf_Die *scopes = nullptr;
-    const int nscopes = dw_.getscopes(cu, addr, &scopes);
+    // The scopes at addr, outermost first; each inlined call adds a frame,
+    // innermost first.
+    Dwarf_Die scopes[kMaxDepth];
+    const int nscopes = std::min(find_scopes(cu, addr, scopes, 0), kMaxDepth);
     int n = 0;
-    for (int i = 0; i < nscopes && n < max - 1; ++i) {
+    for (int i = nscopes - 1; i >= 0 && n < max - 1; --i) {
       Dwarf_Die *scope = &scopes[i];
-      const int tag = dw_.tag(scope);
-      if (tag == DW_TAG_subprogram)
-        break;
-      if (tag != DW_TAG_inlined_subroutine)
+      if (dw_.tag(scope) != DW_TAG_inlined_subroutine)
         continue;
       here.function = name_of(scope);
       out[n++] = here;
@@ -121,7 +122,6 @@ public:
       here.file = call_file(cu, scope);
       here.line = static_cast<int>(udata(scope, DW_AT_call_line));
     }
-    std::free(scopes);
     here.function = nullptr; // the caller names the real function
     out[n++] = here;
     return n;
@@ -143,6 +143,7 @@ public:
 
 private:
   static constexpr int kMaxRefreshes = 16;
+  static constexpr int kMaxDepth = 64; // nested scopes followed
 
   // The module containing pc (lock held).
   Dwfl_Module *module(uintptr_t pc) {
@@ -169,6 +170,40 @@ private:
       if (dw_.haspc(cu, pc - *bias) > 0)
         return cu;
     return nullptr;
+  }
+
+  // Fills chain[depth...] with the nest of scopes below parent that contain
+  // addr (a subprogram, the calls inlined into it, their blocks), outermost
+  // first; returns the depth reached. (libdw 0.188's dwarf_getscopes finds
+  // nothing in some units Clang 19 writes.)
+  int find_scopes(Dwarf_Die *parent, Dwarf_Addr addr, Dwarf_Die *chain,
+                  int depth) {
+    Dwarf_Die child;
+    if (depth >= kMaxDepth || dw_.child(parent, &child) != 0)
+      return depth;
+    do {
+      switch (dw_.tag(&child)) {
+      case DW_TAG_namespace: // definitions may be nested in these
+      case DW_TAG_class_type:
+      case DW_TAG_structure_type:
+      case DW_TAG_union_type:
+        if (const int found = find_scopes(&child, addr, chain, depth);
+            found > depth)
+          return found;
+        break;
+      case DW_TAG_subprogram:
+      case DW_TAG_inlined_subroutine:
+      case DW_TAG_lexical_block:
+        if (dw_.haspc(&child, addr) > 0) {
+          chain[depth] = child;
+          return find_scopes(&chain[depth], addr, chain, depth + 1);
+        }
+        break;
+      default:
+        break;
+      }
+    } while (dw_.siblingof(&child, &child) == 0);
+    return depth;
   }
 
   // The linkage (mangled) name of an inlined function, else its plain name.

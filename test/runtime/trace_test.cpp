@@ -157,6 +157,12 @@ TEST_CASE("go::stack_trace(true) walks parked, runnable and preempted "
   CHECK_THAT(chan, Contains("[chan receive]:\n"));
   CHECK_THAT(chan, Contains("parked_on_chan(go::chan<int>)\n"));
   CHECK_THAT(chan, Contains("goroutine_chan_recv\n"));
+  // chan::recv is inlined into parked_on_chan: a frame of its own all the
+  // same, and parked_on_chan's line is the call in this file.
+  CHECK_THAT(chan, Contains("go::chan<int>::recv() const\n\t"));
+  CHECK_THAT(chan, Contains("chan.hpp:"));
+  CHECK_THAT(chan, Contains("parked_on_chan(go::chan<int>)\n\t/"));
+  CHECK_THAT(chan, Contains("trace_test.cpp:"));
 
   const std::string mutex = trace_of(r.dump, r.mutex_id);
   CHECK_THAT(mutex, Contains("[sync.Mutex.Lock]:\n"));
