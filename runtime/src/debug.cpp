@@ -3,7 +3,7 @@
 // GOROUTINE_DEBUG is a comma-separated list of key=value pairs, like GODEBUG:
 //   stackmove=N   torture mode: every instrumented prologue traps into the
 //                 runtime and every Nth trap moves the stack (N=1: every time)
-//   guardpages=1  an inaccessible page below every goroutine stack
+//   guardpages=1  an inaccessible region (64 KiB) below every goroutine stack
 //   stacktrace=1  log every stack growth, move and shrink to stderr
 //   stackpoison=1 a stack a goroutine moved away from stays inaccessible
 //                 for the next 256 frees, so a pointer into it that the move
@@ -106,7 +106,9 @@ void apply_setting(const char *key, const char *value) {
 
 void parse_debug_variable(const char *env) {
   char copy[512];
-  std::snprintf(copy, sizeof copy, "%s", env);
+  if (std::snprintf(copy, sizeof copy, "%s", env) >=
+      static_cast<int>(sizeof copy))
+    fatal("GOROUTINE_DEBUG is longer than %zu characters", sizeof copy - 1);
   char *save = nullptr;
   for (char *item = strtok_r(copy, ",", &save); item != nullptr;
        item = strtok_r(nullptr, ",", &save)) {

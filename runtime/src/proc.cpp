@@ -1535,7 +1535,8 @@ extern "C" GOROUTINE_PARK_PATH void goroutine_exit_blocking() {
     switch_out(ts.g, SwitchReason::Requeue, false);
 }
 
-extern "C" size_t goroutine_stack_trace(char *buf, size_t len, int all) {
+extern "C" size_t goroutine_stack_trace(char *GOROUTINE_NOESCAPE buf,
+                                        size_t len, int all) {
   if (all) {
     // The holder of the stop waits for this goroutine's P: let it go.
     while (!stw_try_lock()) {

@@ -285,7 +285,6 @@ bool stack_compact(Goroutine *g, uint64_t goroutines) {
       stack_alloc_at(kStackCompactSize, static_cast<uint32_t>(home.hi));
   g->sched_sp += relocate_to(g, slot, g->sched_sp, nullptr, nullptr);
   g->home = home;
-  counters.stack_inuse.fetch_sub(home.size(), std::memory_order_relaxed);
   stack_home_park(home);
   return true;
 }
@@ -295,7 +294,6 @@ void stack_expand(Goroutine *g) {
   const Stack slot = g->stack;
   g->home = Stack{};
   stack_home_unpark(home);
-  counters.stack_inuse.fetch_add(home.size(), std::memory_order_relaxed);
   g->sched_sp += relocate_to(g, home, g->sched_sp, nullptr, nullptr);
   stack_free(slot);
 }

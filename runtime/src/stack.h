@@ -46,8 +46,9 @@ Stack stack_alloc_at(size_t size, uint32_t top);
 // Returns a stack to the per-thread cache (and from there to the global pool
 // or the OS).
 void stack_free(Stack stack);
-// A compacted goroutine's home stack: its pages go back to the OS once every
-// stack sharing them is parked too; unpark before using it again.
+// A compacted goroutine's home stack: no longer counted in use, and its pages
+// go back to the OS once every stack sharing them is parked too; unpark
+// before using it again.
 void stack_home_park(Stack home);
 void stack_home_unpark(Stack home);
 // Releases the calling thread's stack cache (thread exit).

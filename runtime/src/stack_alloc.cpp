@@ -91,7 +91,7 @@ uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 uint64_t round_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 
 [[noreturn]] void out_of_memory(uint64_t bytes) {
-  fatal("runtime: cannot map %llu bytes of stack memory: %s",
+  fatal("cannot map %llu bytes of stack memory: %s",
         static_cast<unsigned long long>(bytes), std::strerror(errno));
 }
 
@@ -501,6 +501,10 @@ template <class F> void for_each_page(Stack s, F f) {
 } // namespace
 
 void stack_home_park(Stack home) {
+  // Reserved for its goroutine, but not in use while it is parked.
+  counters.stack_inuse.fetch_sub(home.size(), std::memory_order_relaxed);
+  counters.stacks_by_size[class_of(home.size())].fetch_sub(
+      1, std::memory_order_relaxed);
   std::lock_guard<AdaptiveMutex> lock(parked_mu);
   for_each_page(home, [](uint64_t page, uint64_t bytes) {
     uint32_t whole = kPageSize;
@@ -512,6 +516,9 @@ void stack_home_park(Stack home) {
 }
 
 void stack_home_unpark(Stack home) {
+  counters.stack_inuse.fetch_add(home.size(), std::memory_order_relaxed);
+  counters.stacks_by_size[class_of(home.size())].fetch_add(
+      1, std::memory_order_relaxed);
   if (page_granular())
     return;
   std::lock_guard<AdaptiveMutex> lock(parked_mu);

@@ -12,6 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A pointer parameter the function does not keep once it returns: a local
+ * passed there stays on the goroutine's stack (the escape analysis reads it
+ * as LLVM's nocapture). */
+#if defined(__clang__)
+#define GOROUTINE_NOESCAPE __attribute__((noescape))
+#else
+#define GOROUTINE_NOESCAPE
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -47,7 +56,7 @@ size_t goroutine_set_max_stack(size_t bytes);
  * while the world is stopped (every goroutine waits at its next function
  * entry). Returns the length of the whole text; when that exceeds len, buf
  * holds its first len bytes. Not NUL-terminated. */
-size_t goroutine_stack_trace(char *buf, size_t len, int all);
+size_t goroutine_stack_trace(char *GOROUTINE_NOESCAPE buf, size_t len, int all);
 
 /* Memory statistics, named after Go's runtime.MemStats where they apply.
  * There is no garbage collector, so Go's GC fields have no counterpart; the
@@ -58,7 +67,8 @@ typedef struct goroutine_mem_stats {
   uint64_t num_goroutine;      /* goroutines that exist now */
   uint64_t num_stack_grow;     /* stack growths since start */
   uint64_t num_stack_shrink;   /* stack shrinks since start */
-  uint64_t num_stack_move;     /* copies of a stack (growth, shrink, torture) */
+  uint64_t num_stack_move;     /* copies of a stack (growth, shrink, parking,
+                                  torture) */
   uint64_t stack_bytes_copied; /* bytes copied by all stack moves */
   uint64_t side_stack_sys;     /* bytes of side-stack chunks (escaping locals),
                                   part of heap_sys: they come from malloc */
@@ -73,7 +83,10 @@ typedef struct goroutine_mem_stats {
   uint64_t stacks_by_size[GOROUTINE_NUM_STACK_SIZES];
 } goroutine_mem_stats;
 
-/* Fills *stats with a snapshot of the counters. */
+/* Fills *stats with a snapshot of the counters. (Deliberately not
+ * GOROUTINE_NOESCAPE: a goroutine's stats record lives on its side stack, so
+ * reading the stack statistics does not itself grow the stack they
+ * measure.) */
 void goroutine_read_mem_stats(goroutine_mem_stats *stats);
 
 /* ---- Scheduling ------------------------------------------------------- */
