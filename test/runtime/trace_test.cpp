@@ -308,6 +308,43 @@ TEST_CASE("memory statistics follow stacks as they grow and shrink",
   CHECK(s.shrunk.sys == s.shrunk.stack_sys + s.shrunk.heap_sys);
 }
 
+TEST_CASE("stacks by size add up to stack_inuse, parked goroutines included",
+          "[trace]") {
+  struct Snapshot {
+    go::MemStats with_parked, after;
+  };
+  const Snapshot s = test::in_goroutine([] {
+    Snapshot r;
+    go::chan<int> release;
+    go::wait_group wg;
+    for (int i = 0; i < 100; ++i) {
+      wg.add(1);
+      go::spawn([&, i] {
+        test::burn<512>(i % 8); // some grow, some do not
+        release.recv();         // parked (compacted with compactpark=1)
+        wg.done();
+      });
+    }
+    test::wait_until([] { return go::num_goroutine() == 101; });
+    go::sleep_for(std::chrono::milliseconds(20));
+    r.with_parked = go::read_mem_stats();
+    release.close();
+    wg.wait();
+    r.after = go::read_mem_stats();
+    return r;
+  });
+  for (const go::MemStats *m : {&s.with_parked, &s.after}) {
+    uint64_t bytes = 0, stacks = 0;
+    for (size_t i = 0; i < m->stacks_by_size.size(); ++i) {
+      bytes += m->stacks_by_size[i] * go::MemStats::stack_class_size(i);
+      stacks += m->stacks_by_size[i];
+    }
+    CHECK(bytes == m->stack_inuse);
+    CHECK(stacks >= 1); // at least the reader's own
+  }
+  CHECK(s.with_parked.stack_inuse > s.after.stack_inuse);
+}
+
 TEST_CASE("heap statistics see what malloc hands out", "[trace]") {
   const go::MemStats before = go::read_mem_stats();
   auto *block = static_cast<char *>(std::malloc(8 << 20));
