@@ -37,9 +37,16 @@ cmake --build "$build" -j "$jobs"
 
 case $mode in
   examples)
-    for example in hello stack_growth c_example escape; do
+    for example in hello locals stack_growth escape memory_tour trace \
+        goroutines_vs_threads c_example; do
       echo "== examples/$example"
       "$build/examples/$example"
+      if [ "$example" = escape ]; then
+        echo "== the plugin's escape remarks for examples/escape.cpp"
+        cmake -D COMPILER="$build/bin/goroutine-clang++" \
+          -D SOURCE="$root/examples/escape.cpp" \
+          -P "$root/examples/check_escape_remarks.cmake"
+      fi
     done
     ;;
   test)
