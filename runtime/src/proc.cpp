@@ -656,7 +656,13 @@ void after_switch(ThreadState &ts, M *m, Goroutine *g) {
   case SwitchReason::Yield:
     stack_shrink(g); // a switched-out goroutine: a safe point
     g->status.store(GoroutineStatus::Runnable, std::memory_order_relaxed);
-    runq_put(m->p, g, false);
+    // Nothing else was on the local queue (or the switch would have been
+    // direct): with work waiting globally (a preempted goroutine), queue
+    // behind it, as Go's Gosched does, or g would run again at once.
+    if (sched.runq_size.load(std::memory_order_relaxed) > 0)
+      globrunq_put(g);
+    else
+      runq_put(m->p, g, false);
     break;
   case SwitchReason::Preempt:
     // No shrinking: the function whose prologue trapped resumes past its
@@ -1441,7 +1447,8 @@ extern "C" uint64_t goroutine_spawn_closure(void (*fn)(void *), void *closure) {
   return id;
 }
 
-extern "C" void goroutine_run(void (*fn)(void *), void *arg) {
+extern "C" void goroutine_run(void (*fn)(void *),
+                              void *GOROUTINE_NOESCAPE arg) {
   init_runtime();
   ThreadState &ts = goroutine_thread_state;
   if (ts.g != nullptr)

@@ -27,8 +27,9 @@ extern "C" {
 
 /* Starts the runtime on the calling thread, runs fn(arg) as the main
  * goroutine and returns when it returns. Must not be called from a
- * goroutine. */
-void goroutine_run(void (*fn)(void *), void *arg);
+ * goroutine. arg is not kept once it returns (so go::run's callable stays in
+ * the caller's frame, on the thread's own stack). */
+void goroutine_run(void (*fn)(void *), void *GOROUTINE_NOESCAPE arg);
 
 /* Gives up the thread to other goroutines of its P (Go's runtime.Gosched). */
 void goroutine_yield(void);
