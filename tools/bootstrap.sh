@@ -11,12 +11,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 jobs=${JOBS:-$(nproc)}
 
-# Debian 12 packages only. golang-1.19-go is for the benchmarks' Go twins,
-# nodejs/npm fetch the third-party code the real-world tests build; gdb and
-# pkg-config are for the tests of the gdb helper and of the installed package.
+# Debian 12 packages only. libdw-dev: the headers of elfutils' libdw, which
+# stack traces load at run time for file:line. golang-1.19-go and gnuplot-nox
+# are for the benchmarks' Go twins and charts, nodejs/npm fetch the
+# third-party code the real-world tests build; gdb and pkg-config are for the
+# tests of the gdb helper and of the installed package.
 packages="clang-19 llvm-19-dev libclang-19-dev llvm-19-tools lld-19 catch2
-  libunwind-dev cmake ninja-build python3 gcc golang-1.19-go gnuplot-nox nodejs npm
-  gdb pkg-config"
+  libunwind-dev libdw-dev cmake ninja-build python3 gcc golang-1.19-go
+  gnuplot-nox nodejs npm gdb pkg-config"
 missing=""
 for p in $packages; do
   # nodejs/npm may come from another repository (nodesource): a working
