@@ -109,6 +109,8 @@ void print_frame(TraceWriter &w, const char *name, uintptr_t pc,
           ? 0
           : symbolize(lookup_pc, how == Symbolize::Lines, loc, kMaxInlined);
   for (int i = 0; i + 1 < n; ++i) {
+    if (loc[i].line == 0)
+      continue; // code the compiler made up for it, with no line of its own
     print_function(w, loc[i].function);
     w.printf("\t%s:%d\n", loc[i].file != nullptr ? loc[i].file : "?",
              loc[i].line);
