@@ -527,7 +527,7 @@ def load_note():
     if other is None:
         return text
     share = other / wall if wall else 0
-    if share > 0.05 or (wall and steal / wall > 0.02):
+    if share > 0.05:
         text += (f"Other work was running on this machine: other processes "
                  f"used {other:.0f} CPU-seconds during the {wall:.0f} s of "
                  f"the runs ({100 * share:.0f}% of one of the "
@@ -535,6 +535,11 @@ def load_note():
                  f"{steal:.0f} s. Absolute times are inflated and the ratios "
                  "noisier than on a quiet machine; the 2-P rows, which "
                  "need both CPUs, suffer most. ")
+    elif wall and steal / wall > 0.02:
+        text += (f"No other process ran ({other:.0f} CPU-seconds in "
+                 f"{wall:.0f} s), but the hypervisor stole {steal:.0f} s of "
+                 "CPU time from this VM: absolute times are inflated and "
+                 "the ratios a little noisier than on a quiet host. ")
     else:
         text += (f"The machine was otherwise quiet: other processes used "
                  f"{other:.0f} CPU-seconds during the {wall:.0f} s of the "
