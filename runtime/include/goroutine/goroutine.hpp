@@ -30,13 +30,13 @@ namespace go {
 // Memory statistics (Go's runtime.MemStats names where they apply). There is
 // no garbage collector, so Go's GC fields have no counterpart.
 struct MemStats {
-  uint64_t stack_inuse = 0;      // bytes in stacks handed to goroutines
-  uint64_t stack_sys = 0;        // bytes of stack memory obtained from the OS
-  uint64_t num_goroutine = 0;    // goroutines that exist now
-  uint64_t num_stack_grow = 0;   // stack growths since start
-  uint64_t num_stack_shrink = 0; // stack shrinks since start
-  uint64_t num_stack_move = 0;   // copies of a stack (growth, shrink,
-                                 // parking compaction, torture)
+  uint64_t stack_inuse = 0;        // bytes in stacks handed to goroutines
+  uint64_t stack_sys = 0;          // bytes of stack memory obtained from the OS
+  uint64_t num_goroutine = 0;      // goroutines that exist now
+  uint64_t num_stack_grow = 0;     // stack growths since start
+  uint64_t num_stack_shrink = 0;   // stack shrinks since start
+  uint64_t num_stack_move = 0;     // copies of a stack (growth, shrink,
+                                   // parking compaction, torture)
   uint64_t stack_bytes_copied = 0; // bytes copied by all stack moves
   uint64_t side_stack_sys = 0; // bytes of side-stack chunks (escaping locals;
                                // malloc'd, so part of heap_sys)
