@@ -26,6 +26,16 @@ function(check)
   endif()
 endfunction()
 
+# number_in(<regex> <var> <default>): the first group of <regex> in the
+# output, or <default> when it does not match (a check then fails).
+function(number_in regex var default)
+  if(out MATCHES "${regex}")
+    set(${var} ${CMAKE_MATCH_1} PARENT_SCOPE)
+  else()
+    set(${var} ${default} PARENT_SCOPE)
+  endif()
+endfunction()
+
 # The line number of the first line of SOURCE that contains `text`.
 function(line_of text result)
   file(STRINGS ${SOURCE} lines)
@@ -140,18 +150,10 @@ elseif(NAME STREQUAL "trace")
 elseif(NAME STREQUAL "goroutines_vs_threads")
   check(out MATCHES "10000 goroutines, each parked"
     MESSAGE "10000 goroutines")
-  if(out MATCHES "\n([0-9]+) threads \\(std::thread")
-    set(threads ${CMAKE_MATCH_1})
-  else()
-    set(threads 0)
-  endif()
+  number_in("\n([0-9]+) threads \\(std::thread" threads 0)
   check(threads GREATER_EQUAL 1000
     MESSAGE "at least 1000 threads started (${threads})")
-  if(out MATCHES "\\(([0-9]+) of them wait on 512-byte stacks\\)")
-    set(compacted ${CMAKE_MATCH_1})
-  else()
-    set(compacted 0)
-  endif()
+  number_in("\\(([0-9]+) of them wait on 512-byte stacks\\)" compacted 0)
   check(compacted GREATER 0
     MESSAGE "with 10000 goroutines, parked ones wait on 512-byte stacks (${compacted})")
   if(out MATCHES "Per goroutine ([0-9]+) bytes of RSS, per thread ([0-9]+):")
