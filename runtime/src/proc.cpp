@@ -573,18 +573,23 @@ Goroutine *reserve_goroutine() {
   return g;
 }
 
-void start_goroutine(Goroutine *g, void (*fn)(void *), void *arg) {
+// creator_pc: the return address of the spawn call (0 for go::run's).
+void start_goroutine(Goroutine *g, void (*fn)(void *), void *arg,
+                     uintptr_t creator_pc) {
   g->id = next_goroutine_id.fetch_add(1, std::memory_order_relaxed);
   g->entry = fn;
   g->entry_arg = arg;
+  g->creator_pc = creator_pc;
+  const Goroutine *creator = current_g();
+  g->creator_id = creator_pc != 0 && creator != nullptr ? creator->id : 0;
   g->wait_reason = WaitReason::None;
   g->status.store(GoroutineStatus::Runnable, std::memory_order_relaxed);
   counters.num_goroutine.fetch_add(1, std::memory_order_relaxed);
 }
 
-Goroutine *new_goroutine(void (*fn)(void *), void *arg) {
+Goroutine *new_goroutine(void (*fn)(void *), void *arg, uintptr_t creator_pc) {
   Goroutine *g = reserve_goroutine();
-  start_goroutine(g, fn, arg);
+  start_goroutine(g, fn, arg, creator_pc);
   return g;
 }
 
@@ -1387,10 +1392,12 @@ Goroutine *closure_owner(void *closure) {
 } // namespace
 
 extern "C" uint64_t goroutine_spawn(void (*fn)(void *), void *arg) {
+  const auto creator_pc =
+      reinterpret_cast<uintptr_t>(__builtin_return_address(0));
   uint64_t id = 0;
   on_system_stack([&] {
     init_runtime();
-    Goroutine *g = new_goroutine(fn, arg);
+    Goroutine *g = new_goroutine(fn, arg, creator_pc);
     id = g->id;
     submit(g);
   });
@@ -1437,10 +1444,12 @@ extern "C" void goroutine_closure_free(void *closure) {
 }
 
 extern "C" uint64_t goroutine_spawn_closure(void (*fn)(void *), void *closure) {
+  const auto creator_pc =
+      reinterpret_cast<uintptr_t>(__builtin_return_address(0));
   uint64_t id = 0;
   on_system_stack([&] {
     Goroutine *g = closure_owner(closure);
-    start_goroutine(g, fn, closure);
+    start_goroutine(g, fn, closure, creator_pc);
     id = g->id;
     submit(g);
   });
@@ -1454,7 +1463,7 @@ extern "C" void goroutine_run(void (*fn)(void *),
   if (ts.g != nullptr)
     fatal("go::run called from a goroutine");
   static thread_local M *main_m = nullptr;
-  Goroutine *g = new_goroutine(fn, arg);
+  Goroutine *g = new_goroutine(fn, arg, 0);
   {
     std::lock_guard<AdaptiveMutex> lock(sched.lock);
     if (sched.running.load())

@@ -99,6 +99,11 @@ struct Goroutine {
   uint64_t id = 0;
   void (*entry)(void *) = nullptr;
   void *entry_arg = nullptr;
+  // Where the go statement that started it was, for traces' "created by":
+  // the return address of the spawn call, and the spawning goroutine (0:
+  // none, a plain thread or go::run).
+  uintptr_t creator_pc = 0;
+  uint64_t creator_id = 0;
   void *closure = nullptr; // freed when it ends (goroutine_spawn_closure)
   Goroutine *schedlink = nullptr; // run queue, wait queue or free list
   Sudog *waiting = nullptr;       // sudogs of the channel operation it waits in

@@ -88,10 +88,8 @@ struct Libdw {
 class Symbolizer {
 public:
   int resolve(uintptr_t pc, bool may_wait, SourceLocation *out, int max) {
-    std::unique_lock<std::mutex> lock(mu_, std::defer_lock);
-    if (may_wait)
-      lock.lock();
-    else if (!lock.try_lock())
+    const std::unique_lock<std::mutex> lock = take(may_wait);
+    if (!lock.owns_lock())
       return 0;
     Dwfl_Module *mod = module(pc);
     Dwarf_Addr bias = 0;
@@ -127,8 +125,10 @@ public:
     return n;
   }
 
-  bool symbol(uintptr_t pc, char *name, size_t size) {
-    std::lock_guard<std::mutex> lock(mu_);
+  bool symbol(uintptr_t pc, char *name, size_t size, bool may_wait) {
+    const std::unique_lock<std::mutex> lock = take(may_wait);
+    if (!lock.owns_lock())
+      return false;
     Dwfl_Module *mod = module(pc);
     GElf_Off offset = 0;
     GElf_Sym sym;
@@ -144,6 +144,14 @@ public:
 private:
   static constexpr int kMaxRefreshes = 16;
   static constexpr int kMaxDepth = 64; // nested scopes followed
+
+  // The session's lock; not owned when may_wait is false and another thread
+  // holds it.
+  std::unique_lock<std::mutex> take(bool may_wait) {
+    if (may_wait)
+      return std::unique_lock<std::mutex>(mu_);
+    return std::unique_lock<std::mutex>(mu_, std::try_to_lock);
+  }
 
   // The module containing pc (lock held).
   Dwfl_Module *module(uintptr_t pc) {
@@ -274,8 +282,8 @@ int symbolize(uintptr_t pc, bool may_wait, SourceLocation *out, int max) {
   return symbolizer().resolve(pc, may_wait, out, max);
 }
 
-bool symbol_name(uintptr_t pc, char *name, size_t size) {
-  return symbolizer().symbol(pc, name, size);
+bool symbol_name(uintptr_t pc, char *name, size_t size, bool may_wait) {
+  return symbolizer().symbol(pc, name, size, may_wait);
 }
 
 } // namespace go::runtime

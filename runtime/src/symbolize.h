@@ -26,8 +26,9 @@ struct SourceLocation {
 int symbolize(uintptr_t pc, bool may_wait, SourceLocation *out, int max);
 
 // The name of the symbol-table entry (local symbols too) containing pc, into
-// name; false if there is none.
-bool symbol_name(uintptr_t pc, char *name, size_t size);
+// name; false if there is none (or, with may_wait false, if another thread
+// is symbolizing).
+bool symbol_name(uintptr_t pc, char *name, size_t size, bool may_wait = true);
 
 // dlsym into a typed function pointer; false if the library lacks it.
 template <class Fn> bool dl_symbol(void *lib, Fn &fn, const char *name) {

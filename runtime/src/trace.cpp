@@ -85,12 +85,18 @@ void fill_context(unw_context_t *uc, const TraceContext &t) {
 
 constexpr int kMaxFrames = 100;
 
-void print_function(TraceWriter &w, const char *name) {
+// Prints prefix, the demangled function name (or "?") and suffix, a line.
+void print_function(TraceWriter &w, const char *name, const char *prefix = "",
+                    const char *suffix = "") {
   int status = -1;
   char *demangled = name != nullptr
                         ? abi::__cxa_demangle(name, nullptr, nullptr, &status)
                         : nullptr;
-  w.printf("%s\n", status == 0 ? demangled : name != nullptr ? name : "?");
+  w.printf("%s%s%s\n", prefix,
+           status == 0       ? demangled
+           : name != nullptr ? name
+                             : "?",
+           suffix);
   std::free(demangled);
 }
 
@@ -168,6 +174,51 @@ void print_frames(TraceWriter &w, const Libunwind &lib, unw_cursor_t *c,
       return;
   }
   w.printf("...additional frames elided...\n");
+}
+
+// True for a (mangled) name in namespace go: the library's own inline
+// functions, which a "created by" line looks through.
+bool in_namespace_go(const char *name) {
+  return name != nullptr && (std::strncmp(name, "_ZN2go", 6) == 0 ||
+                             std::strncmp(name, "_ZNK2go", 7) == 0);
+}
+
+// Go's last line of a goroutine's trace: the function with the go statement
+// that started it, and the line. go::spawn is always inlined, so the spawn
+// call's return address has the go statement's function in its inline chain
+// (or as the function itself).
+void print_created_by(TraceWriter &w, const Goroutine *g, Symbolize how) {
+  if (g == nullptr || g->creator_pc == 0)
+    return;
+  const uintptr_t call = g->creator_pc - 1; // the call, not the return
+  const bool may_wait = how == Symbolize::Lines;
+  char symbol[512];
+  SourceLocation loc[kMaxInlined];
+  const bool named = how != Symbolize::NamesOnly &&
+                     symbol_name(call, symbol, sizeof symbol, may_wait);
+  const int n = how != Symbolize::NamesOnly
+                    ? symbolize(call, may_wait, loc, kMaxInlined)
+                    : 0;
+  // The innermost frame outside namespace go; the outermost is the real
+  // function, named by the symbol table.
+  int at = n - 1;
+  for (int i = 0; i + 1 < n; ++i)
+    if (!in_namespace_go(loc[i].function)) {
+      at = i;
+      break;
+    }
+  const char *name = at >= 0 && at + 1 < n ? loc[at].function
+                     : named               ? symbol
+                                           : nullptr;
+  char in[48] = "";
+  if (g->creator_id != 0)
+    std::snprintf(in, sizeof in, " in goroutine %llu",
+                  static_cast<unsigned long long>(g->creator_id));
+  print_function(w, name, "created by ", in);
+  if (at >= 0 && loc[at].file != nullptr && loc[at].line > 0)
+    w.printf("\t%s:%d\n", loc[at].file, loc[at].line);
+  else
+    w.printf("\tpc=%#lx\n", static_cast<unsigned long>(g->creator_pc));
 }
 
 void print_header(TraceWriter &w, const Goroutine *g, const char *state) {
@@ -280,6 +331,7 @@ void trace_print(TraceWriter &w, const Goroutine *g, const char *state,
   if (lib.init_local2(&c, &uc, ctx.exact_pc ? UNW_INIT_SIGNAL_FRAME : 0) != 0)
     return;
   print_frames(w, lib, &c, ctx.exact_pc, how);
+  print_created_by(w, g, how);
 }
 
 void trace_print(const Goroutine *g, const char *state, const TraceContext &ctx,
@@ -306,6 +358,7 @@ void trace_print_current(TraceWriter &w, const Goroutine *g, const char *state,
     return;
   lib.step(&c); // not this function
   print_frames(w, lib, &c, false, how, skip_through);
+  print_created_by(w, g, how);
 }
 
 void trace_print_current(const Goroutine *g, const char *state) {
@@ -329,6 +382,7 @@ void trace_print_stopped(TraceWriter &w, const Goroutine *g) {
     const bool named = symbol_name(entry, name, sizeof name);
     print_frame(w, named ? name : nullptr, entry, 0, true, Symbolize::Lines);
     w.printf("\t(not started)\n");
+    print_created_by(w, g, Symbolize::Lines);
     return;
   }
   const char *state = status == GoroutineStatus::Waiting

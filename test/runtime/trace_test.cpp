@@ -163,6 +163,15 @@ TEST_CASE("go::stack_trace(true) walks parked, runnable and preempted "
   CHECK_THAT(chan, Contains("chan.hpp:"));
   CHECK_THAT(chan, Contains("parked_on_chan(go::chan<int>)\n\t/"));
   CHECK_THAT(chan, Contains("trace_test.cpp:"));
+  // Go's last line: the go statement's function (go::spawn looked through),
+  // its goroutine and its line in this file.
+  const size_t created = chan.find("\ncreated by ");
+  REQUIRE(created != std::string::npos);
+  const std::string created_by = chan.substr(created);
+  CHECK_THAT(created_by,
+             Contains(" in goroutine " + std::to_string(r.main_id) + "\n\t"));
+  CHECK_THAT(created_by, Contains("trace_test.cpp:"));
+  CHECK_THAT(created_by, !Contains("go::spawn"));
 
   const std::string mutex = trace_of(r.dump, r.mutex_id);
   CHECK_THAT(mutex, Contains("[sync.Mutex.Lock]:\n"));

@@ -131,8 +131,10 @@ template <class Fn> void invoke_closure(void *p) {
 template <class Fn> void invoke_in_place(void *p) { (*static_cast<Fn *>(p))(); }
 
 // Starts a goroutine running Fn constructed from args, in a closure the
-// runtime owns.
-template <class Fn, class... Args> void spawn_closure(Args &&...args) {
+// runtime owns. Always inlined, like go::spawn, so that the runtime sees the
+// go statement's own function as the caller (traces' "created by").
+template <class Fn, class... Args>
+[[gnu::always_inline]] inline void spawn_closure(Args &&...args) {
   void *mem = goroutine_closure_alloc(sizeof(Fn), alignof(Fn));
   Fn *fn;
   try {
@@ -162,7 +164,8 @@ template <class F> void run(F &&f) {
 // Starts f(args...) as a new goroutine, like Go's `go f(args...)`. f and the
 // arguments are decay-copied (moved when they are rvalues) to the heap; use
 // std::ref to pass by reference. Returns at once.
-template <class F, class... Args> void spawn(F &&f, Args &&...args) {
+template <class F, class... Args>
+[[gnu::always_inline]] inline void spawn(F &&f, Args &&...args) {
   static_assert(std::is_invocable_v<std::decay_t<F> &, std::decay_t<Args> &...>,
                 "go::spawn(f, args...) needs f(args...) to be callable");
   if constexpr (sizeof...(Args) == 0) {
