@@ -455,21 +455,10 @@ void drop_p(M *m) {
 
 // ---- Goroutines -------------------------------------------------------------
 
-// Traces of every goroutine parked, for the deadlock report.
-void print_waiting_goroutines() {
-  spin_lock(&allgs_lock);
-  for (Goroutine *g : allgs)
-    if (g->status.load() == GoroutineStatus::Waiting) {
-      trace_print(g, wait_reason_string(g->wait_reason),
-                  TraceContext::from_switch(g->sched_sp));
-      write(STDERR_FILENO, "\n", 1);
-    }
-  spin_unlock(&allgs_lock);
-}
-
 // Traces of every goroutine but skip, each after a blank line (Go's
-// tracebackothers). The world is stopped: only goroutines in go::blocking
-// run, and their stacks are not walked.
+// tracebackothers). The world is stopped (or, for the deadlock report, every
+// goroutine waits): only goroutines in go::blocking run, and their stacks
+// are not walked.
 void print_goroutines(TraceWriter &w, const Goroutine *skip) {
   spin_lock(&allgs_lock);
   for (const Goroutine *g : allgs) {
@@ -520,10 +509,9 @@ void check_dead() {
       return;
   if (process_threads() != sched.mcount + 1) // the Ms and sysmon
     return;
-  static const char kMsg[] =
-      "fatal error: all goroutines are asleep - deadlock!\n\n";
-  write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
-  print_waiting_goroutines();
+  TraceWriter w(STDERR_FILENO);
+  w.printf("fatal error: all goroutines are asleep - deadlock!\n");
+  print_goroutines(w, nullptr); // every one is parked
   _exit(2);
 }
 
@@ -661,9 +649,9 @@ void after_switch(ThreadState &ts, M *m, Goroutine *g) {
   case SwitchReason::Yield:
     stack_shrink(g); // a switched-out goroutine: a safe point
     g->status.store(GoroutineStatus::Runnable, std::memory_order_relaxed);
-    // Nothing else was on the local queue (or the switch would have been
-    // direct): with work waiting globally (a preempted goroutine), queue
-    // behind it, as Go's Gosched does, or g would run again at once.
+    // With work waiting globally (a preempted goroutine), queue behind it,
+    // as Go's Gosched does: when the local queue is empty (the usual reason
+    // a yield comes to g0), g would otherwise run again at once.
     if (sched.runq_size.load(std::memory_order_relaxed) > 0)
       globrunq_put(g);
     else
@@ -913,6 +901,15 @@ void on_preempt_signal(int, siginfo_t *, void *uc_void) {
   set_stack_limit(kStackPoison);
 }
 
+// Takes p from the M whose goroutine lent it out in a blocking call; false
+// if that call has already returned (goroutine_exit_blocking keeps its P by
+// the same exchange). The caller decides what p does next.
+bool take_blocked_p(P *p) {
+  M *owner = p->m;
+  return owner != nullptr &&
+         p->blocked_by.compare_exchange_strong(owner, nullptr);
+}
+
 void preemptone(P *p) {
   M *m = p->m;
   if (m == nullptr || m->curg.load() == nullptr)
@@ -962,9 +959,7 @@ void retake(int64_t now) {
           sched.nmspinning.load() + sched.npidle.load() > 0 &&
           now - p->sysmon_syscallwhen < 10'000'000)
         continue;
-      M *owner = p->m;
-      if (owner == nullptr ||
-          !p->blocked_by.compare_exchange_strong(owner, nullptr))
+      if (!take_blocked_p(p))
         continue;
       p->status.store(PStatus::Idle, std::memory_order_release);
       p->m = nullptr;
@@ -1020,12 +1015,9 @@ template <class F> void for_each_running_p(P *own, F f) {
 // Stops the Ps lent out by goroutines in blocking calls, as sysmon's retake
 // takes them: each goroutine finds its P gone when it returns (lock held).
 void stop_blocking_ps() {
-  for (P *p : sched.allp) {
-    M *owner = p->m;
-    if (p->status.load() == PStatus::Blocking && owner != nullptr &&
-        p->blocked_by.compare_exchange_strong(owner, nullptr))
+  for (P *p : sched.allp)
+    if (p->status.load() == PStatus::Blocking && take_blocked_p(p))
       stop_p(p);
-  }
 }
 
 } // namespace
