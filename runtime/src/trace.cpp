@@ -122,7 +122,6 @@ void print_frame(TraceWriter &w, const char *name, uintptr_t pc,
              loc[i].line);
   }
   print_function(w, name);
-  // Line 0: code the compiler made up, with no line of its own.
   if (n > 0 && loc[n - 1].file != nullptr && loc[n - 1].line > 0) {
     w.printf("\t%s:%d +%#lx\n", loc[n - 1].file, loc[n - 1].line, offset);
     return;
