@@ -135,6 +135,37 @@ StackNeed stackNeedOfCall(const CallBase &CB) {
   return StackNeed::Reserve;
 }
 
+// Calls that cannot reach the runtime: inline assembly, intrinsics, and the
+// leaf functions of libc and libm above.
+static bool isLeafCall(const CallBase &CB) {
+  if (CB.isInlineAsm())
+    return true;
+  const auto *Callee =
+      dyn_cast<Function>(CB.getCalledOperand()->stripPointerCasts());
+  if (Callee == nullptr)
+    return false;
+  const StringRef Name = Callee->getName();
+  return Callee->isIntrinsic() ||
+         (Callee->isDeclaration() &&
+          (leafLibcFunctions().contains(Name) || isLibmName(Name)));
+}
+
+bool mayParkInCall(const CallBase &CB) {
+  if (isLeafCall(CB))
+    return false;
+  const auto *Callee =
+      dyn_cast<Function>(CB.getCalledOperand()->stripPointerCasts());
+  if (Callee == nullptr || Callee->isDeclaration() || Callee->isInterposable())
+    return true;
+  // A function of this module that makes only leaf calls cannot park.
+  for (const BasicBlock &BB : *Callee)
+    for (const Instruction &I : BB)
+      if (const auto *Inner = dyn_cast<CallBase>(&I);
+          Inner && !isLeafCall(*Inner))
+        return true;
+  return false;
+}
+
 StackNeed stackNeedOfInstruction(const Instruction &I) {
   if (I.getOpcode() == Instruction::FRem)
     return StackNeed::Libm; // fmod, fmodf, fmodl

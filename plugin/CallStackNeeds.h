@@ -36,6 +36,13 @@ StackNeed stackNeedOfCall(const llvm::CallBase &CB);
 // becomes fmod).
 StackNeed stackNeedOfInstruction(const llvm::Instruction &I);
 
+// True if the goroutine's stack may shrink or move during the call CB: the
+// goroutine may park in it (the runtime, or any code that may reach the
+// runtime: instrumented functions, callbacks from uninstrumented code,
+// interposed blocking calls). A reserve checked before such a call says
+// nothing about the stack after it.
+bool mayParkInCall(const llvm::CallBase &CB);
+
 } // namespace goroutine
 
 #endif // GOROUTINE_PLUGIN_CALLSTACKNEEDS_H

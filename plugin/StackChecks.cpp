@@ -17,9 +17,10 @@
 //      1:
 //
 //    with R the reserve (PluginOptions::Reserve, or LibmReserve for small
-//    libm leaves). A check dominated by another check of at least the same
-//    size is redundant while %rsp does not move, so in functions without
-//    dynamic allocas only the first check on each dominator-tree path stays.
+//    libm leaves). A check is left out where every path to the call has
+//    already checked at least as much since the last point where %rsp moved
+//    down (dynamic allocas) or the stack may have shrunk (a call in which the
+//    goroutine may park): see checkCalls.
 //
 // 2. Dynamic allocas (VLAs, alloca()) grow the frame after the prologue. The
 //    backend's own split-stack lowering of them would call libgcc's
@@ -47,8 +48,9 @@
 
 #include "CallStackNeeds.h"
 
+#include "llvm/ADT/PostOrderIterator.h"
 #include "llvm/ADT/Statistic.h"
-#include "llvm/IR/Dominators.h"
+#include "llvm/IR/CFG.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/Instructions.h"
@@ -59,7 +61,7 @@ using namespace llvm;
 #define DEBUG_TYPE "goroutine-stack-checks"
 
 STATISTIC(NumReserveChecks, "Checks inserted before uninstrumented calls");
-STATISTIC(NumReserveElided, "Reserve checks elided by a dominating check");
+STATISTIC(NumReserveElided, "Reserve checks covered by an earlier check");
 STATISTIC(NumAllocaChecks, "Checks inserted before dynamic allocas");
 STATISTIC(NumRealigned, "Over-aligned locals aligned by hand");
 
@@ -136,8 +138,8 @@ void realign(AllocaInst *AI, uint64_t Size) {
 
 class FunctionChecks {
 public:
-  FunctionChecks(Function &F, DominatorTree &DT, const PluginOptions &Options)
-      : F(F), DT(DT), Options(Options) {}
+  FunctionChecks(Function &F, const PluginOptions &Options)
+      : F(F), Options(Options) {}
 
   bool run() {
     realignLocals();
@@ -197,35 +199,81 @@ private:
     return Options.Reserve;
   }
 
-  // Walks the dominator tree carrying the largest reserve already checked on
-  // every path to the current point.
+  // A check at one call covers a later call that needs no more, if %rsp has
+  // not moved down and the stack has not shrunk in between: no dynamic alloca
+  // (Elide is false then) and no call in which the goroutine may park (a
+  // parked goroutine's stack may be shrunk to its minimum). A forward
+  // must-analysis finds, at each block's entry, the reserve checked on every
+  // path since the last such call; a site gets a check where that is less
+  // than it needs.
   void checkCalls(bool Elide) {
-    SmallVector<std::pair<DomTreeNode *, uint64_t>, 16> Work;
-    Work.push_back({DT.getRootNode(), 0});
-    while (!Work.empty()) {
-      auto [Node, Covered] = Work.pop_back_val();
-      SmallVector<std::pair<Instruction *, uint64_t>, 8> Sites;
-      for (Instruction &I : *Node->getBlock())
-        if (uint64_t R = reserveFor(I))
-          Sites.push_back({&I, R});
-      for (auto [I, R] : Sites) {
-        if (Elide && Covered >= R) {
+    DenseMap<const BasicBlock *, uint64_t> Out;
+    if (Elide)
+      coveredAtExits(Out);
+    for (BasicBlock &BB : F) {
+      uint64_t Covered = Elide ? coveredAtEntry(BB, Out) : 0;
+      SmallVector<Instruction *, 16> Insts(llvm::make_pointer_range(BB));
+      for (Instruction *I : Insts) {
+        const uint64_t R = reserveFor(*I);
+        if (R != 0 && Covered >= R) {
           ++NumReserveElided;
-          continue;
+        } else if (R != 0) {
+          insertReserveCheck(I, R);
+          ++NumReserveChecks;
+          Changed = true;
+          Covered = Elide ? R : 0;
         }
-        insertReserveCheck(I, R);
-        ++NumReserveChecks;
-        Changed = true;
-        if (Elide)
-          Covered = R;
+        if (endsCoverage(*I))
+          Covered = 0;
       }
-      for (DomTreeNode *Child : Node->children())
-        Work.push_back({Child, Covered});
+    }
+  }
+
+  static bool endsCoverage(const Instruction &I) {
+    const auto *CB = dyn_cast<CallBase>(&I);
+    return CB != nullptr && mayParkInCall(*CB);
+  }
+
+  // The reserve checked on every path into BB: the least over its
+  // predecessors' exits (nothing at the function's entry).
+  uint64_t coveredAtEntry(const BasicBlock &BB,
+                          const DenseMap<const BasicBlock *, uint64_t> &Out) {
+    if (&BB == &F.getEntryBlock())
+      return 0;
+    uint64_t Covered = UINT64_MAX; // no predecessor seen: unreachable so far
+    for (const BasicBlock *Pred : predecessors(&BB)) {
+      auto It = Out.find(Pred);
+      if (It != Out.end())
+        Covered = std::min(Covered, It->second);
+    }
+    return Covered;
+  }
+
+  // Iterates the blocks' transfer functions to the greatest fixpoint: a block
+  // not yet reached counts as covering everything, so loops keep the
+  // coverage their entry has when nothing in them ends it.
+  void coveredAtExits(DenseMap<const BasicBlock *, uint64_t> &Out) {
+    ReversePostOrderTraversal<Function *> RPO(&F);
+    for (bool Again = true; Again;) {
+      Again = false;
+      for (BasicBlock *BB : RPO) {
+        uint64_t Covered = coveredAtEntry(*BB, Out);
+        for (const Instruction &I : *BB) {
+          if (uint64_t R = reserveFor(I); R != 0 && Covered < R)
+            Covered = R; // a check goes here
+          if (endsCoverage(I))
+            Covered = 0;
+        }
+        auto [It, New] = Out.try_emplace(BB, Covered);
+        if (New || It->second != Covered) {
+          It->second = Covered;
+          Again = true;
+        }
+      }
     }
   }
 
   Function &F;
-  DominatorTree &DT;
   const PluginOptions &Options;
   bool Changed = false;
 };
@@ -239,8 +287,7 @@ PreservedAnalyses StackChecksPass::run(Module &M, ModuleAnalysisManager &MAM) {
   for (Function &F : M) {
     if (!isInstrumented(F))
       continue;
-    DominatorTree &DT = FAM.getResult<DominatorTreeAnalysis>(F);
-    if (FunctionChecks(F, DT, Options).run()) {
+    if (FunctionChecks(F, Options).run()) {
       Changed = true;
       FAM.invalidate(F, PreservedAnalyses::none());
     }

@@ -30,14 +30,62 @@ int calls_external(int x) { return external(&x); }
 // CHECK-NEXT: call i32 %
 int calls_indirect(int x) { return callback(&x); }
 
-// A check dominating later calls covers them while %rsp does not move.
-// CHECK-LABEL: define{{.*}} i32 @dominated(
+// A check covers a later call that needs no more while %rsp does not move
+// and no call in between may park: libm leaves cannot.
+// CHECK-LABEL: define{{.*}} double @covered(
+// CHECK: asm sideeffect{{.*}}(i64 2048)
+// CHECK-NEXT: call double @pow(
+// CHECK-NOT: asm sideeffect
+// CHECK: call double @pow(
+// CHECK: ret double
+double covered(double x) { return pow(x, 2.5) + pow(x, 1.5); }
+
+// The goroutine may park in an uninstrumented call (it may call back into
+// instrumented code), so the stack may have shrunk after it: the next call
+// is checked again.
+// CHECK-LABEL: define{{.*}} i32 @after_external(
 // CHECK: asm sideeffect{{.*}}(i64 16384)
 // CHECK-NEXT: call i32 @external(
-// CHECK-NOT: asm sideeffect
-// CHECK: call i32 @external(
+// CHECK: asm sideeffect{{.*}}(i64 16384)
+// CHECK-NEXT: call i32 @external(
 // CHECK: ret i32
-int dominated(int x) { return external(&x) + external(&x); }
+int after_external(int x) { return external(&x) + external(&x); }
+
+// A yield may shrink the stack to its minimum: a check before it covers
+// nothing after it, at -O2 and at -O0.
+// CHECK-LABEL: define{{.*}} i32 @across_yield(
+// CHECK: asm sideeffect{{.*}}(i64 2048)
+// CHECK-NEXT: call double @pow(
+// CHECK: call void @goroutine_yield(
+// CHECK: asm sideeffect{{.*}}(i64 2048)
+// CHECK-NEXT: call double @pow(
+// O0-LABEL: define{{.*}} i32 @across_yield(
+// O0: asm sideeffect{{.*}}(i64 2048)
+// O0: call void @goroutine_yield(
+// O0: asm sideeffect{{.*}}(i64 2048)
+// O0: ret i32
+int across_yield(double x) {
+  int r = (int)pow(x, 2.5);
+  goroutine_yield();
+  return r + (int)pow(x, 3.5);
+}
+
+// The same through a join: one path parks, so the call after the join is
+// checked; a loop that cannot park keeps its entry's coverage.
+// CHECK-LABEL: define{{.*}} double @join(
+// CHECK: asm sideeffect{{.*}}(i64 2048)
+// CHECK-NEXT: call double @pow(
+// CHECK: call void @goroutine_yield(
+// CHECK: asm sideeffect{{.*}}(i64 2048)
+// CHECK-NEXT: call double @pow(
+// CHECK-NOT: asm sideeffect
+// CHECK: ret double
+double join(double x, int y) {
+  double r = pow(x, 2.5);
+  if (y)
+    goroutine_yield();
+  return r + pow(x, 3.5);
+}
 
 // Functions defined (and instrumented) here, the runtime, and libc leaves
 // that use no stack need no check.

@@ -263,4 +263,47 @@ TEST_CASE("goroutine ids and stack size outside goroutines", "[stack]") {
   CHECK(id > 0);
 }
 
+// ---------------------------------------------------------------------------
+// A reserve checked before a call covers nothing after a park: the stack may
+// have shrunk. An uninstrumented function (no_split_stack: no check of its
+// own) that needs 12 KiB is called, the goroutine yields until its stack has
+// shrunk back to the minimum, and the function is called again: the second
+// call must get its own check, so the stack has grown again by then.
+
+constexpr size_t kUncheckedFrame = 12 * 1024;
+
+__attribute__((no_split_stack, noinline)) int unchecked_12k(int seed,
+                                                            size_t *size) {
+  volatile char buf[kUncheckedFrame];
+  for (size_t i = 0; i < sizeof buf; i += 64)
+    buf[i] = static_cast<char>(seed + i);
+  int sum = 0;
+  for (size_t i = 0; i < sizeof buf; i += 64)
+    sum += buf[i];
+  *size = go::stack_size(); // the runtime bounds its own stack use
+  return sum;
+}
+
+TEST_CASE("a check before a call does not cover calls after a yield",
+          "[stack]") {
+  struct Sizes {
+    size_t first = 0, parked = SIZE_MAX, second = 0;
+    int sum = 0;
+  };
+  const Sizes s = test::in_goroutine([] {
+    Sizes r;
+    r.sum = unchecked_12k(3, &r.first);
+    for (int i = 0; i < 6; ++i) {
+      go::yield();
+      r.parked = std::min(r.parked, go::stack_size());
+    }
+    r.sum -= unchecked_12k(3, &r.second);
+    return r;
+  });
+  CHECK(s.sum == 0);
+  CHECK(s.first >= kUncheckedFrame);
+  CHECK(s.parked <= 4096); // it did shrink in between
+  CHECK(s.second >= kUncheckedFrame);
+}
+
 } // namespace
