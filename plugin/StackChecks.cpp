@@ -54,6 +54,8 @@
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
 
+#include <goroutine/abi.h>
+
 using namespace llvm;
 
 #define DEBUG_TYPE "goroutine-stack-checks"
@@ -79,10 +81,11 @@ void insertReserveCheck(Instruction *Before, uint64_t Bytes) {
   InlineAsm *Asm =
       InlineAsm::get(Ty,
                      "leaq -${0:c}(%rsp), %r11\n\t"
-                     "cmpq %fs:0x70, %r11\n\t"
+                     "cmpq %fs:" GOROUTINE_ABI_STR(GOROUTINE_TCB_STACK_LIMIT)
+                     ", %r11\n\t"
                      "ja 1f\n\t"
                      "movq $$${0:c}, %r10\n\t"
-                     "callq __goroutine_morestack@PLT\n"
+                     "callq " GOROUTINE_MORESTACK_CALL_NAME "@PLT\n"
                      "1:",
                      std::string("i,") + AsmClobbers, /*hasSideEffects=*/true);
   B.CreateCall(Asm, {B.getInt64(Bytes)});
@@ -96,11 +99,12 @@ void insertDynamicCheck(Instruction *Before, Value *Bytes) {
                      "movq %rsp, %r11\n\t"
                      "subq $0, %r11\n\t"
                      "jb 2f\n\t"
-                     "cmpq %fs:0x70, %r11\n\t"
+                     "cmpq %fs:" GOROUTINE_ABI_STR(GOROUTINE_TCB_STACK_LIMIT)
+                     ", %r11\n\t"
                      "ja 1f\n"
                      "2:\n\t"
                      "movq $0, %r10\n\t"
-                     "callq __goroutine_morestack@PLT\n"
+                     "callq " GOROUTINE_MORESTACK_CALL_NAME "@PLT\n"
                      "1:",
                      std::string("r,") + AsmClobbers, /*hasSideEffects=*/true);
   B.CreateCall(Asm, {Bytes});
