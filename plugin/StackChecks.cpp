@@ -81,8 +81,7 @@ void insertReserveCheck(Instruction *Before, uint64_t Bytes) {
   InlineAsm *Asm =
       InlineAsm::get(Ty,
                      "leaq -${0:c}(%rsp), %r11\n\t"
-                     "cmpq %fs:" GOROUTINE_ABI_STR(GOROUTINE_TCB_STACK_LIMIT)
-                     ", %r11\n\t"
+                     "cmpq " GOROUTINE_STACK_LIMIT_OPERAND ", %r11\n\t"
                      "ja 1f\n\t"
                      "movq $$${0:c}, %r10\n\t"
                      "callq " GOROUTINE_MORESTACK_CALL_NAME "@PLT\n"
@@ -99,8 +98,7 @@ void insertDynamicCheck(Instruction *Before, Value *Bytes) {
                      "movq %rsp, %r11\n\t"
                      "subq $0, %r11\n\t"
                      "jb 2f\n\t"
-                     "cmpq %fs:" GOROUTINE_ABI_STR(GOROUTINE_TCB_STACK_LIMIT)
-                     ", %r11\n\t"
+                     "cmpq " GOROUTINE_STACK_LIMIT_OPERAND ", %r11\n\t"
                      "ja 1f\n"
                      "2:\n\t"
                      "movq $0, %r10\n\t"

@@ -99,9 +99,9 @@ void addEntryCheck(Function &F, uint64_t FrameBytes) {
     Parts.push_back(Bytes(kEndbr64));
   Parts.push_back(Bytes(kLeaR11Rsp)); // lea disp32(%rsp),%r11
   Parts.push_back(ConstantInt::get(I32, -N));
-  Parts.push_back(Bytes(kCmpR11Limit));                  // cmp %fs:LIMIT,%r11
+  Parts.push_back(Bytes(kCmpR11Limit));                    // cmp %fs:LIMIT,%r11
   Parts.push_back(Bytes({GOROUTINE_ENC_JA_REL8, JaSkip})); // ja 1f
-  Parts.push_back(Bytes(kMovR10dImm32));                 // mov imm32,%r10d
+  Parts.push_back(Bytes(kMovR10dImm32));                   // mov imm32,%r10d
   Parts.push_back(ConstantInt::get(I32, N));
   Parts.push_back(ConstantInt::get(I8, GOROUTINE_ENC_CALL_REL32)); // call rel32
   const uint64_t CallEnd = (Endbr ? sizeof kEndbr64 : 0) + CheckBytes;

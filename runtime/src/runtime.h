@@ -211,7 +211,8 @@ void panic_init();
 
 // The split-stack limit slot of the calling thread.
 inline void set_stack_limit(uintptr_t limit) {
-  asm volatile("movq %0, %%fs:%c1" ::"r"(limit), "i"(GOROUTINE_TCB_STACK_LIMIT));
+  asm volatile("movq %0, %%fs:%c1" ::"r"(limit),
+               "i"(GOROUTINE_TCB_STACK_LIMIT));
 }
 // Sets the limit for the goroutine code about to run on this thread.
 inline void enter_stack_limit(ThreadState &ts, uintptr_t limit) {

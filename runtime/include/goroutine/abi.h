@@ -34,6 +34,9 @@
  * prologue and the plugin's checks compare %rsp with %fs:0x70; the runtime
  * keeps the running goroutine's limit there, and 0 elsewhere. */
 #define GOROUTINE_TCB_STACK_LIMIT 0x70
+/* The same as an AT&T assembly operand, for inline assembly. */
+#define GOROUTINE_STACK_LIMIT_OPERAND                                          \
+  "%fs:" GOROUTINE_ABI_STR(GOROUTINE_TCB_STACK_LIMIT)
 /* tcbhead_t.pointer_guard: PTR_MANGLE's key, used by the runtime's setjmp. */
 #define GOROUTINE_TCB_POINTER_GUARD 0x30
 
@@ -137,7 +140,8 @@ struct goroutine_switch_frame {
   uint64_t return_address;
 };
 
-/* ---- Static assertions ---------------------------------------------------- */
+/* ---- Static assertions ----------------------------------------------------
+ */
 
 #ifdef __cplusplus
 #define GOROUTINE_ABI_ASSERT(e, msg) static_assert(e, msg)
@@ -202,8 +206,7 @@ static_assert(sizeof kCmpRspLimit == 9 && sizeof kCmpR11Limit == 9 &&
 
 template <class F> struct Params;
 template <class R, class... A> struct Params<R (*)(A...)> {
-  template <unsigned I>
-  using Type = std::tuple_element_t<I, std::tuple<A...>>;
+  template <unsigned I> using Type = std::tuple_element_t<I, std::tuple<A...>>;
 };
 template <auto F, unsigned I>
 constexpr bool kPointerParam =
