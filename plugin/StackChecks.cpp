@@ -69,8 +69,8 @@ namespace goroutine {
 namespace {
 
 // Alignment the backend may realign %rsp for within the guard area
-// (runtime/src/stack.h, kStackGuard). Moves keep every alignment: they shift
-// addresses by multiples of 4 GiB.
+// (GOROUTINE_STACK_GUARD, <goroutine/abi.h>). Moves keep every alignment: they
+// shift addresses by multiples of 4 GiB.
 constexpr uint64_t MaxRealignInGuard = 64;
 
 constexpr const char *AsmClobbers = "~{r10},~{r11},~{dirflag},~{fpsr},~{flags}";
