@@ -12,7 +12,7 @@
 #include <csetjmp>
 #include <cstddef>
 
-#include "../../runtime.h"
+#include "runtime.h"
 
 #define DEFINE(name, value)                                                    \
   asm volatile("\n.ascii \"->" #name " %c0\"" ::"i"(value))
