@@ -22,6 +22,8 @@
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Intrinsics.h"
 
+#include <goroutine/abi.h>
+
 using namespace llvm;
 
 namespace goroutine {
@@ -68,8 +70,8 @@ bool isLibmName(StringRef Name) {
 }
 
 bool isRuntimeName(StringRef Name) {
-  return Name.starts_with("goroutine_") || Name.starts_with("__goroutine_") ||
-         Name.starts_with("_ZN2go") || Name.starts_with("_ZNK2go");
+  return any_of(go::contract::kRuntimeNamePrefixes,
+                [&](const char *Prefix) { return Name.starts_with(Prefix); });
 }
 
 // Intrinsics that can become libm calls when no instruction implements them.

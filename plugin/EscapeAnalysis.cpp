@@ -53,6 +53,8 @@
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
 
+#include <goroutine/abi.h>
+
 using namespace llvm;
 
 namespace goroutine {
@@ -117,11 +119,11 @@ bool isRuntimeRelocatedParam(const Function *Callee, unsigned I) {
   if (Callee == nullptr || !Callee->isDeclaration())
     return false;
   const StringRef Name = Callee->getName();
-  if (Name == "goroutine_chan_send")
-    return I == 1;
-  if (Name == "goroutine_chan_recv")
-    return I == 1 || I == 3;
-  return Name == "goroutine_select" && I == 0;
+  if (Name == GOROUTINE_CHAN_SEND_NAME)
+    return I == GOROUTINE_CHAN_SEND_ELEM;
+  if (Name == GOROUTINE_CHAN_RECV_NAME)
+    return I == GOROUTINE_CHAN_RECV_ELEM || I == GOROUTINE_CHAN_RECV_RECEIVED;
+  return Name == GOROUTINE_SELECT_NAME && I == GOROUTINE_SELECT_CASES;
 }
 
 // A parameter's source name, from debug info (clang drops value names),

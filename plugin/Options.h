@@ -9,17 +9,19 @@
 
 #include <cstdint>
 
+#include <goroutine/abi.h>
+
 namespace goroutine {
 
 struct PluginOptions {
   // Bytes guaranteed free below every call into code that was not
   // instrumented (libc, libstdc++, other libraries); see docs/stacks.md for
   // how 16 KiB was chosen. `reserve=N`.
-  uint64_t Reserve = 16384;
+  uint64_t Reserve = GOROUTINE_DEFAULT_RESERVE;
   // Bytes guaranteed below calls into libm and compiler runtime routines that
   // LLVM emits for intrinsics and instructions (pow, fmod, ...): small leaf
   // functions, measured by tools/measure-stack-usage. `libm-reserve=N`.
-  uint64_t LibmReserve = 2048;
+  uint64_t LibmReserve = GOROUTINE_DEFAULT_LIBM_RESERVE;
   // `no-reserve`: insert no checks before uninstrumented calls (for
   // measurement only: such calls may then overflow a goroutine stack).
   bool InsertReserveChecks = true;

@@ -42,6 +42,8 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
 
+#include <goroutine/abi.h>
+
 using namespace llvm;
 
 #define DEBUG_TYPE "goroutine-side-stack"
@@ -70,9 +72,9 @@ struct Runtime {
                                 GlobalValue::ExternalLinkage, nullptr, Name,
                                 nullptr, GlobalValue::InitialExecTLSModel);
     };
-    SP = ThreadLocal("__goroutine_side_sp");
-    Limit = ThreadLocal("__goroutine_side_limit");
-    Alloc = M.getOrInsertFunction("__goroutine_side_alloc", I64, I64, I64);
+    SP = ThreadLocal(GOROUTINE_SIDE_SP_NAME);
+    Limit = ThreadLocal(GOROUTINE_SIDE_LIMIT_NAME);
+    Alloc = M.getOrInsertFunction(GOROUTINE_SIDE_ALLOC_NAME, I64, I64, I64);
   }
 
   Value *load(IRBuilder<> &B, GlobalVariable *GV, const Twine &Name) const {

@@ -56,6 +56,8 @@
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
 
+#include <goroutine/abi.h>
+
 using namespace llvm;
 
 #define DEBUG_TYPE "goroutine-stack-checks"
@@ -69,8 +71,8 @@ namespace goroutine {
 namespace {
 
 // Alignment the backend may realign %rsp for within the guard area
-// (runtime/src/stack.h, kStackGuard). Moves keep every alignment: they shift
-// addresses by multiples of 4 GiB.
+// (GOROUTINE_STACK_GUARD, <goroutine/abi.h>). Moves keep every alignment: they
+// shift addresses by multiples of 4 GiB.
 constexpr uint64_t MaxRealignInGuard = 64;
 
 constexpr const char *AsmClobbers = "~{r10},~{r11},~{dirflag},~{fpsr},~{flags}";
@@ -81,10 +83,10 @@ void insertReserveCheck(Instruction *Before, uint64_t Bytes) {
   InlineAsm *Asm =
       InlineAsm::get(Ty,
                      "leaq -${0:c}(%rsp), %r11\n\t"
-                     "cmpq %fs:0x70, %r11\n\t"
+                     "cmpq " GOROUTINE_STACK_LIMIT_OPERAND ", %r11\n\t"
                      "ja 1f\n\t"
                      "movq $$${0:c}, %r10\n\t"
-                     "callq __goroutine_morestack@PLT\n"
+                     "callq " GOROUTINE_MORESTACK_CALL_NAME "@PLT\n"
                      "1:",
                      std::string("i,") + AsmClobbers, /*hasSideEffects=*/true);
   B.CreateCall(Asm, {B.getInt64(Bytes)});
@@ -98,11 +100,11 @@ void insertDynamicCheck(Instruction *Before, Value *Bytes) {
                      "movq %rsp, %r11\n\t"
                      "subq $0, %r11\n\t"
                      "jb 2f\n\t"
-                     "cmpq %fs:0x70, %r11\n\t"
+                     "cmpq " GOROUTINE_STACK_LIMIT_OPERAND ", %r11\n\t"
                      "ja 1f\n"
                      "2:\n\t"
                      "movq $0, %r10\n\t"
-                     "callq __goroutine_morestack@PLT\n"
+                     "callq " GOROUTINE_MORESTACK_CALL_NAME "@PLT\n"
                      "1:",
                      std::string("r,") + AsmClobbers, /*hasSideEffects=*/true);
   B.CreateCall(Asm, {Bytes});

@@ -44,6 +44,8 @@
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
 
+#include <goroutine/abi.h>
+
 using namespace llvm;
 
 #define DEBUG_TYPE "goroutine-variadic"
@@ -85,22 +87,28 @@ void addEntryCheck(Function &F, uint64_t FrameBytes) {
   const bool Endbr = M.getModuleFlag("cf-protection-branch") != nullptr;
   const auto N = static_cast<int32_t>(FrameBytes);
 
+  // The encodings are <goroutine/abi.h>'s: the runtime's stack walker
+  // recognizes this check by them (trace.cpp).
+  using namespace go::contract;
+  constexpr uint8_t JaSkip = sizeof kMovR10dImm32 + 4 + 1 + 4; // mov, call
+  constexpr uint64_t CheckBytes = sizeof kLeaR11Rsp + 4 + sizeof kCmpR11Limit +
+                                  2 + sizeof kMovR10dImm32 + 4 + 1 + 4;
+  static_assert(JaSkip == 11 && CheckBytes == 30);
   SmallVector<Constant *, 8> Parts;
   if (Endbr)
-    Parts.push_back(Bytes({0xf3, 0x0f, 0x1e, 0xfa})); // endbr64
-  Parts.push_back(Bytes({0x4c, 0x8d, 0x9c, 0x24}));   // lea disp32(%rsp),%r11
+    Parts.push_back(Bytes(kEndbr64));
+  Parts.push_back(Bytes(kLeaR11Rsp)); // lea disp32(%rsp),%r11
   Parts.push_back(ConstantInt::get(I32, -N));
-  Parts.push_back(Bytes({0x64, 0x4c, 0x3b, 0x1c, 0x25, 0x70, 0x00, 0x00,
-                         0x00}));       // cmp %fs:0x70,%r11
-  Parts.push_back(Bytes({0x77, 0x0b})); // ja +11
-  Parts.push_back(Bytes({0x41, 0xba})); // mov imm32,%r10d
+  Parts.push_back(Bytes(kCmpR11Limit));                    // cmp %fs:LIMIT,%r11
+  Parts.push_back(Bytes({GOROUTINE_ENC_JA_REL8, JaSkip})); // ja 1f
+  Parts.push_back(Bytes(kMovR10dImm32));                   // mov imm32,%r10d
   Parts.push_back(ConstantInt::get(I32, N));
-  Parts.push_back(ConstantInt::get(I8, 0xe8));   // call rel32
-  const uint64_t CallEnd = (Endbr ? 4 : 0) + 30; // offset after the call
+  Parts.push_back(ConstantInt::get(I8, GOROUTINE_ENC_CALL_REL32)); // call rel32
+  const uint64_t CallEnd = (Endbr ? sizeof kEndbr64 : 0) + CheckBytes;
 
   // rel32 = __goroutine_morestack@PLT - (F + CallEnd)
   FunctionCallee Morestack =
-      M.getOrInsertFunction("__goroutine_morestack", Type::getVoidTy(C));
+      M.getOrInsertFunction(GOROUTINE_MORESTACK_CALL_NAME, Type::getVoidTy(C));
   auto *Target = DSOLocalEquivalent::get(cast<Function>(Morestack.getCallee()));
   Constant *Here =
       ConstantExpr::getGetElementPtr(I8, &F, ConstantInt::get(I64, CallEnd));

@@ -362,7 +362,7 @@ void register_thread(M *m) {
   goroutine_thread_state.m = m;
   uintptr_t tcb;
   asm volatile("movq %%fs:0, %0" : "=r"(tcb));
-  m->limit_slot = reinterpret_cast<uintptr_t *>(tcb + TCB_STACK_LIMIT);
+  m->limit_slot = reinterpret_cast<uintptr_t *>(tcb + GOROUTINE_TCB_STACK_LIMIT);
   m->thread = pthread_self();
   m->fastrand = m->id * 0x9e3779b97f4a7c15ULL + 1;
 }

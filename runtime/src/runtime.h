@@ -26,9 +26,9 @@
 #include <pthread.h>
 #include <type_traits>
 
+#include <goroutine/abi.h>
 #include <goroutine/goroutine.h>
 
-#include "arch/x86_64/asm_offsets.h"
 #include "side_stack.h"
 
 namespace go::runtime {
@@ -153,36 +153,12 @@ struct ThreadState {
   SwitchReason switch_reason = SwitchReason::Yield;
 };
 
-// What morestack.S stores on g0's stack: the entry %rsp, the entry kind and
-// the 15 general registers. Pointers into the moving stack in any register are
-// relocated when the stack moves. Layout fixed by asm_offsets.h.
-struct RegisterFrame {
-  uint64_t sp;   // %rsp at the entry point: it points at the return address
-  uint64_t kind; // MORESTACK_KIND_*; on return, the %rsp to resume with
-  uint64_t r15, r14, r13, r12, rbp, rbx;
-  uint64_t r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
-  uint64_t padding; // keeps FRAME_SIZE a multiple of 16
-};
+// What morestack.S stores on g0's stack (<goroutine/abi.h>). Pointers into
+// the moving stack in any of its registers are relocated when the stack moves.
+using RegisterFrame = goroutine_morestack_frame;
 
-static_assert(offsetof(Goroutine, stack) + offsetof(Stack, lo) == G_STACK_LO);
-static_assert(offsetof(Goroutine, stack) + offsetof(Stack, hi) == G_STACK_HI);
-static_assert(offsetof(Goroutine, stackguard) == G_STACKGUARD);
-static_assert(offsetof(Goroutine, sched_sp) == G_SCHED_SP);
-static_assert(offsetof(Goroutine, preempt) == G_PREEMPT);
-static_assert(offsetof(ThreadState, g0_sp) == TLS_G0_SP);
-static_assert(offsetof(ThreadState, morestack_sp) == TLS_MORESTACK_SP);
-static_assert(offsetof(ThreadState, g) == TLS_G);
-static_assert(offsetof(ThreadState, stack_limit) == TLS_STACK_LIMIT);
-static_assert(offsetof(ThreadState, torture_countdown) ==
-              TLS_TORTURE_COUNTDOWN);
-static_assert(offsetof(RegisterFrame, sp) == FRAME_SP);
-static_assert(offsetof(RegisterFrame, kind) == FRAME_KIND);
-static_assert(offsetof(RegisterFrame, r15) == FRAME_R15);
-static_assert(offsetof(RegisterFrame, rbx) == FRAME_RBX);
-static_assert(offsetof(RegisterFrame, r11) == FRAME_R11);
-static_assert(offsetof(RegisterFrame, r10) == FRAME_R10);
-static_assert(offsetof(RegisterFrame, rax) == FRAME_RAX);
-static_assert(sizeof(RegisterFrame) == FRAME_SIZE);
+// The offsets the assembly uses into ThreadState, Goroutine and RegisterFrame
+// are generated from these definitions (arch/x86_64/asm_offsets.cpp).
 
 // A mutex that spins briefly before sleeping (glibc's adaptive mutex), for
 // the runtime's short critical sections shared between threads (scheduler,
@@ -235,7 +211,8 @@ void panic_init();
 
 // The split-stack limit slot of the calling thread.
 inline void set_stack_limit(uintptr_t limit) {
-  asm volatile("movq %0, %%fs:%c1" ::"r"(limit), "i"(TCB_STACK_LIMIT));
+  asm volatile("movq %0, %%fs:%c1" ::"r"(limit),
+               "i"(GOROUTINE_TCB_STACK_LIMIT));
 }
 // Sets the limit for the goroutine code about to run on this thread.
 inline void enter_stack_limit(ThreadState &ts, uintptr_t limit) {
@@ -244,7 +221,7 @@ inline void enter_stack_limit(ThreadState &ts, uintptr_t limit) {
 }
 inline uintptr_t stack_limit() {
   uintptr_t v;
-  asm volatile("movq %%fs:%c1, %0" : "=r"(v) : "i"(TCB_STACK_LIMIT));
+  asm volatile("movq %%fs:%c1, %0" : "=r"(v) : "i"(GOROUTINE_TCB_STACK_LIMIT));
   return v;
 }
 

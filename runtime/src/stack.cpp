@@ -242,20 +242,20 @@ void stack_init_cpu() {
   goroutine_xsave_enabled = 1;
 }
 
+// A switched-out context (goroutine_switch_frame) that returns into
+// goroutine_trampoline with %r12 = g, below two zero words that end the stack,
+// so goroutine_trampoline runs with a 16-byte-aligned %rsp.
 void stack_init_context(Goroutine *g) {
   auto *top = reinterpret_cast<uint64_t *>(g->stack.hi);
-  uint32_t mxcsr;
-  uint16_t fpucw;
-  asm volatile("stmxcsr %0; fnstcw %1" : "=m"(mxcsr), "=m"(fpucw));
-  top[-1] = 0; // end of stack
+  top[-1] = 0;
   top[-2] = 0;
-  top[-3] = reinterpret_cast<uint64_t>(&goroutine_trampoline); // ret target
-  top[-4] = 0;                              // rbp: end of frame chain
-  top[-5] = 0;                              // rbx
-  top[-6] = reinterpret_cast<uint64_t>(g);  // r12
-  top[-7] = top[-8] = top[-9] = 0;          // r13, r14, r15
-  top[-10] = mxcsr | uint64_t{fpucw} << 32; // see context.S
-  g->sched_sp = reinterpret_cast<uintptr_t>(&top[-10]);
+  auto *f = reinterpret_cast<goroutine_switch_frame *>(&top[-2]) - 1;
+  *f = goroutine_switch_frame{};
+  asm volatile("stmxcsr %0; fnstcw %1" : "=m"(f->mxcsr), "=m"(f->x87_control));
+  f->r12 = reinterpret_cast<uint64_t>(g);
+  f->rbp = 0; // end of the frame chain
+  f->return_address = reinterpret_cast<uint64_t>(&goroutine_trampoline);
+  g->sched_sp = reinterpret_cast<uintptr_t>(f);
 }
 
 void stack_shrink(Goroutine *g) {
@@ -265,9 +265,9 @@ void stack_shrink(Goroutine *g) {
   if (half < settings.stackmin || used >= size / 4)
     return;
   // Frames of code that was not instrumented were promised a reserve below
-  // their call site when they were entered; keep it.
+  // their call site when they were entered (the plugin's default); keep it.
   const size_t reserve =
-      trace_has_uninstrumented_frames(g) ? kShrinkReserve : 0;
+      trace_has_uninstrumented_frames(g) ? GOROUTINE_DEFAULT_RESERVE : 0;
   if (half - used < reserve + kStackGuard)
     return;
   g->sched_sp += move_stack(g, half, g->sched_sp, nullptr, nullptr);
@@ -311,8 +311,8 @@ extern "C" uintptr_t goroutine_morestack(RegisterFrame *frame,
   const uintptr_t return_address = *reinterpret_cast<uintptr_t *>(frame->sp);
   uintptr_t live = frame->sp + 8; // the caller's frames start here
   uintptr_t resume_pc = return_address;
-  if (frame->kind == MORESTACK_KIND_PROLOGUE) {
-    if (*reinterpret_cast<const uint8_t *>(return_address) != 0xc3)
+  if (frame->kind == GOROUTINE_MORESTACK_KIND_PROLOGUE) {
+    if (*reinterpret_cast<const uint8_t *>(return_address) != GOROUTINE_ENC_RET)
       fatal("__morestack called from %#lx, which is not an LLVM split-stack "
             "prologue",
             static_cast<unsigned long>(return_address));

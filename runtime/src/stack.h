@@ -21,7 +21,7 @@ namespace go::runtime {
 //   a failing check: two return addresses + morestack.S's
 //   fast path (16 bytes) before it leaves the stack             =  32
 // Worst case 255 + 48 + 136 = 439 bytes; docs/stacks.md has the details.
-constexpr size_t kStackGuard = 512;
+constexpr size_t kStackGuard = GOROUTINE_STACK_GUARD;
 
 // A limit no %rsp can pass: every prologue check fails and traps into
 // __morestack (torture mode, and preemption requests from sysmon).

@@ -178,8 +178,12 @@ void print_frames(TraceWriter &w, const Libunwind &lib, unw_cursor_t *c,
 // True for a (mangled) name in namespace go: the library's own inline
 // functions, which a "created by" line looks through.
 bool in_namespace_go(const char *name) {
-  return name != nullptr && (std::strncmp(name, "_ZN2go", 6) == 0 ||
-                             std::strncmp(name, "_ZNK2go", 7) == 0);
+  if (name == nullptr)
+    return false;
+  for (const char *prefix : {GOROUTINE_RUNTIME_CXX_PREFIXES})
+    if (std::strncmp(name, prefix, std::strlen(prefix)) == 0)
+      return true;
+  return false;
 }
 
 // Go's last line of a goroutine's trace: the function with the go statement
@@ -225,21 +229,18 @@ void print_header(TraceWriter &w, const Goroutine *g, const char *state) {
            state);
 }
 
-// The byte patterns LLVM's split-stack prologue (and the plugin's prologue
-// checks) start with; see morestack.S.
+// The byte patterns LLVM's split-stack prologue and the plugin's prologue
+// checks (VariadicSplit.cpp) start with; see morestack.S and
+// <goroutine/abi.h>.
 bool starts_with_stack_check(const uint8_t *p) {
-  static constexpr uint8_t kEndbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
-  static constexpr uint8_t kCmpRsp[] = {0x64, 0x48, 0x3b, 0x24, 0x25,
-                                        0x70, 0x00, 0x00, 0x00};
-  static constexpr uint8_t kLeaR11[] = {0x4c, 0x8d, 0x9c, 0x24};
-  static constexpr uint8_t kCmpR11[] = {0x64, 0x4c, 0x3b, 0x1c, 0x25,
-                                        0x70, 0x00, 0x00, 0x00};
+  using namespace go::contract;
   if (std::memcmp(p, kEndbr64, sizeof kEndbr64) == 0)
     p += sizeof kEndbr64;
-  if (std::memcmp(p, kCmpRsp, sizeof kCmpRsp) == 0)
+  if (std::memcmp(p, kCmpRspLimit, sizeof kCmpRspLimit) == 0)
     return true;
-  return std::memcmp(p, kLeaR11, sizeof kLeaR11) == 0 &&
-         std::memcmp(p + 8, kCmpR11, sizeof kCmpR11) == 0;
+  return std::memcmp(p, kLeaR11Rsp, sizeof kLeaR11Rsp) == 0 &&
+         std::memcmp(p + sizeof kLeaR11Rsp + 4, kCmpR11Limit,
+                     sizeof kCmpR11Limit) == 0; // after lea's disp32
 }
 
 } // namespace
@@ -257,16 +258,16 @@ TraceContext TraceContext::from_frame(const RegisterFrame &f) {
 }
 
 TraceContext TraceContext::from_switch(uintptr_t saved_sp) {
-  const auto *s = reinterpret_cast<const uint64_t *>(saved_sp);
-  TraceContext t; // context.S: csr, r15, r14, r13, r12, rbx, rbp, return
-  t.r15 = s[1];
-  t.r14 = s[2];
-  t.r13 = s[3];
-  t.r12 = s[4];
-  t.rbx = s[5];
-  t.rbp = s[6];
-  t.pc = s[7];
-  t.sp = saved_sp + 64;
+  const auto *f = reinterpret_cast<const goroutine_switch_frame *>(saved_sp);
+  TraceContext t;
+  t.r15 = f->r15;
+  t.r14 = f->r14;
+  t.r13 = f->r13;
+  t.r12 = f->r12;
+  t.rbx = f->rbx;
+  t.rbp = f->rbp;
+  t.pc = f->return_address;
+  t.sp = saved_sp + sizeof *f; // goroutine_switch's `ret` pops the frame
   return t;
 }
 

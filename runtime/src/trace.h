@@ -50,10 +50,6 @@ private:
 // have been interrupted (a fault inside libc) asks for names only.
 enum class Symbolize : uint8_t { Lines, LinesIfIdle, NamesOnly };
 
-// The reserve (bytes) the plugin guarantees below calls into uninstrumented
-// code by default (its `reserve` argument).
-constexpr size_t kShrinkReserve = 16384;
-
 // Writes "goroutine N [state]:" and the symbolized frames from ctx.
 void trace_print(TraceWriter &w, const Goroutine *g, const char *state,
                  const TraceContext &ctx, Symbolize how = Symbolize::Lines);

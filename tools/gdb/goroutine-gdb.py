@@ -18,9 +18,11 @@
 #
 # Where a goroutine's frames are. A goroutine that is not running was
 # switched out by goroutine_switch (context.S), which saved its context on
-# its own stack: at sched_sp the MXCSR and x87 control words, then r15, r14,
-# r13, r12, rbx, rbp and the return address; after that return, %rsp is
-# sched_sp + 64 (trace.cpp, TraceContext::from_switch). gdb unwinds only
+# its own stack: at sched_sp, a struct goroutine_switch_frame
+# (<goroutine/abi.h>) holding its callee-saved registers and return address;
+# after that return, %rsp is just above the frame. The script takes the
+# frame's layout from the program's debug information, so it always matches
+# the runtime it was built with. gdb unwinds only
 # from a thread's registers, so while this script walks a saved context it
 # enables a Python unwinder that answers for the innermost frame of the
 # selected thread: "its caller's registers are these". gdb's own DWARF
@@ -65,9 +67,17 @@ RUNTIME_PREFIXES = ("go::", "goroutine_", "__goroutine", "std::", "__gnu_cxx::")
 MAX_FRAMES = 4096
 MAX_WHERE_FRAMES = 64
 
-# context.S: the words goroutine_switch saves, from sched_sp up.
-SAVED_REGISTERS = ("r15", "r14", "r13", "r12", "rbx", "rbp", "rip")
-SAVED_CONTEXT_SIZE = 64
+# The registers of a goroutine_switch_frame (<goroutine/abi.h>), by field.
+SWITCH_FRAME_TYPE = "goroutine_switch_frame"
+SWITCH_FRAME_REGISTERS = {
+    "r15": "r15",
+    "r14": "r14",
+    "r13": "r13",
+    "r12": "r12",
+    "rbx": "rbx",
+    "rbp": "rbp",
+    "return_address": "rip",
+}
 
 
 class _FrameId:
@@ -127,13 +137,26 @@ def _enumerator_names(enum_type):
 
 
 class _RuntimeTypes:
-    """The runtime's enums, looked up once per command."""
+    """The runtime's enums and the switch frame's layout, looked up once per
+    command."""
 
     def __init__(self):
         status = gdb.lookup_type("go::runtime::GoroutineStatus")
         self.status_pointer = status.pointer()
         self.statuses = _enumerator_names(status)
         self.reasons = _enumerator_names(gdb.lookup_type("go::runtime::WaitReason"))
+        frame = gdb.lookup_type(SWITCH_FRAME_TYPE)
+        # {register: offset in the frame}, and the frame's size.
+        self.switch_frame = {
+            SWITCH_FRAME_REGISTERS[f.name]: f.bitpos // 8
+            for f in frame.fields()
+            if f.name in SWITCH_FRAME_REGISTERS
+        }
+        self.switch_frame_size = frame.sizeof
+        if len(self.switch_frame) != len(SWITCH_FRAME_REGISTERS):
+            raise gdb.GdbError(
+                "%s in the debug information lacks registers" % SWITCH_FRAME_TYPE
+            )
 
 
 class Goroutine:
@@ -154,6 +177,8 @@ class Goroutine:
         self.stack_hi = int(g["stack"]["hi"])
         self.home_size = int(g["home"]["hi"]) - int(g["home"]["lo"])
         self.entry = int(g["entry"])
+        self.switch_frame = types.switch_frame
+        self.switch_frame_size = types.switch_frame_size
 
     def started(self):
         """Whether it has a stack and a saved context (it has ever run)."""
@@ -170,7 +195,7 @@ class Goroutine:
 
     def context_valid(self):
         """Whether its saved context lies within its stack."""
-        return self.stack_lo <= self.sched_sp <= self.stack_hi - SAVED_CONTEXT_SIZE
+        return self.stack_lo <= self.sched_sp <= self.stack_hi - self.switch_frame_size
 
 
 def goroutines():
@@ -350,11 +375,14 @@ def _arguments(frame):
 def _walk_saved_context(g, limit):
     """The frames of switched-out goroutine g, innermost first, and why the
     walk stopped early (None if it did not)."""
-    words = struct.unpack(
-        "<8Q", gdb.selected_inferior().read_memory(g.sched_sp, SAVED_CONTEXT_SIZE)
+    frame = bytes(
+        gdb.selected_inferior().read_memory(g.sched_sp, g.switch_frame_size)
     )
-    registers = dict(zip(SAVED_REGISTERS, words[1:]))
-    registers["rsp"] = g.sched_sp + SAVED_CONTEXT_SIZE
+    registers = {
+        name: struct.unpack_from("<Q", frame, offset)[0]
+        for name, offset in g.switch_frame.items()
+    }
+    registers["rsp"] = g.sched_sp + g.switch_frame_size
     level = _selected_level()
     _unwinder.registers = registers
     _unwinder.enabled = True

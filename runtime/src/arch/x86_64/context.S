@@ -4,17 +4,21 @@
 // ABI asks a callee to preserve (rbx, rbp, r12-r15, the MXCSR control bits and
 // the x87 control word) is pushed on the suspended stack itself, so a parked
 // goroutine's saved registers move with its stack and are relocated by the
-// same scan as the rest of it. The layout at a saved %rsp, lowest first:
-//
-//     0: MXCSR (4 bytes), x87 control word (2 bytes), padding
-//     8: r15   16: r14   24: r13   32: r12   40: rbx   48: rbp
-//    56: return address
+// same scan as the rest of it. The layout at a saved %rsp is struct
+// goroutine_switch_frame (<goroutine/abi.h>): the control words, then r15,
+// r14, r13, r12, rbx, rbp as pushed below, and the return address.
 //
 // stack.cpp builds the same layout for a new goroutine, with the return address
 // pointing at goroutine_trampoline and %r12 holding the Goroutine*.
 
-#include "asm_offsets.h"
+#include "asm_offsets.h" // generated: see asm_offsets.cpp
 #include "vector_state.inc"
+
+// The six pushes and the 8 bytes of control words below, with the return
+// address, are one goroutine_switch_frame (abi.h asserts the order).
+.if SWITCH_SIZE != 6 * 8 + 8 + 8
+.error "goroutine_switch_frame does not match goroutine_switch's pushes"
+.endif
 
 // goroutine_switch and goroutine_trampoline can be on a switched-out
 // goroutine's stack; trace.cpp recognizes the frames of this section as the
@@ -51,15 +55,15 @@ goroutine_switch:
         .cfi_rel_offset r15, 0
         subq    $8, %rsp
         .cfi_adjust_cfa_offset 8
-        stmxcsr (%rsp)
-        fnstcw  4(%rsp)
-        movl    (%rsp), %eax            // loads of the sizes just stored,
-        movzwl  4(%rsp), %ecx           // so that they are forwarded
+        stmxcsr SWITCH_MXCSR(%rsp)
+        fnstcw  SWITCH_X87_CONTROL(%rsp)
+        movl    SWITCH_MXCSR(%rsp), %eax        // loads of the sizes just
+        movzwl  SWITCH_X87_CONTROL(%rsp), %ecx  // stored: they are forwarded
         movq    %rsp, (%rdi)
         movq    %rsi, %rsp              // same frame layout on the other side
-        cmpl    (%rsp), %eax            // same control words: skip the
-        jne     2f                      // loads (ldmxcsr and fldcw are slow)
-        cmpw    4(%rsp), %cx
+        cmpl    SWITCH_MXCSR(%rsp), %eax        // same control words: skip
+        jne     2f                      // the loads (ldmxcsr, fldcw are slow)
+        cmpw    SWITCH_X87_CONTROL(%rsp), %cx
         jne     2f
 1:      addq    $8, %rsp
         .cfi_adjust_cfa_offset -8
@@ -76,9 +80,9 @@ goroutine_switch:
         popq    %rbp
         .cfi_adjust_cfa_offset -8
         ret
-        .cfi_adjust_cfa_offset 64
-2:      ldmxcsr (%rsp)
-        fldcw   4(%rsp)
+        .cfi_adjust_cfa_offset SWITCH_SIZE
+2:      ldmxcsr SWITCH_MXCSR(%rsp)
+        fldcw   SWITCH_X87_CONTROL(%rsp)
         jmp     1b
         .cfi_endproc
         .size   goroutine_switch, . - goroutine_switch

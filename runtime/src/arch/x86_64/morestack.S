@@ -46,10 +46,11 @@
 // limit slot holds a stale value (glibc reuses thread control blocks without
 // clearing it). Clear it and resume without touching anything else.
 //
-// The frame on g0: a RegisterFrame (layout in asm_offsets.h) just below
-// ThreadState::g0_sp, and the 64-byte-aligned XSAVE (or FXSAVE) area below it.
+// The frame on g0: a RegisterFrame (struct goroutine_morestack_frame in
+// <goroutine/abi.h>) just below ThreadState::g0_sp, and the 64-byte-aligned
+// XSAVE (or FXSAVE) area below it.
 
-#include "asm_offsets.h"
+#include "asm_offsets.h" // generated: see asm_offsets.cpp
 #include "vector_state.inc"
 
         .text
@@ -160,6 +161,10 @@ goroutine_morestack_common:
         movq    %r14, FRAME_R14(%rsp)
         movq    %r15, FRAME_R15(%rsp)
         movq    %rsp, %rbx
+        // DW_OP_breg3's offsets below are one-byte SLEB128 numbers.
+        .if FRAME_SP > 63 || FRAME_RBX > 63 || FRAME_RBP > 63 || FRAME_R12 > 63 || FRAME_R13 > 63 || FRAME_R14 > 63 || FRAME_R15 > 63
+        .error "goroutine_morestack_frame: CFI offsets need more than a byte"
+        .endif
         // CFA = *(%rbx + FRAME_SP) + 8: DW_CFA_def_cfa_expression
         //   DW_OP_breg3(rbx) FRAME_SP; DW_OP_deref; DW_OP_plus_uconst 8
         .cfi_escape 0x0f, 0x05, 0x73, FRAME_SP, 0x06, 0x23, 0x08

@@ -38,7 +38,7 @@
 //   The same, but like glibc's _FORTIFY_SOURCE variant refuses to jump to a
 //   deeper frame (goroutine_longjmp_check reports it).
 
-#include "asm_offsets.h"
+#include "asm_offsets.h" // generated: see asm_offsets.cpp
 
 #define JB_MAGIC 0x676f7200
 #define SYS_rt_sigprocmask 14
