@@ -56,6 +56,14 @@ Goroutine *global_runq_pop() {
   return g;
 }
 
+void ready(Goroutine *g) { go::runtime::ready(g); }
+void set_park_finishing(Goroutine *g) {
+  g->park_state.store(ParkState::Finishing);
+}
+bool park_woken(const Goroutine *g) {
+  return g->park_state.load() == ParkState::Woken;
+}
+
 static StackSpan span(Stack s) { return {s.lo, s.hi}; }
 static Stack stack(StackSpan s) { return {s.lo, s.hi}; }
 

@@ -40,6 +40,12 @@ Goroutine *runnext(const P *p);
 int global_runq_len();
 Goroutine *global_runq_pop(); // null when empty
 
+// ready(g) (proc.cpp), and the park state it honours: a goroutine whose g0
+// is still finishing its park is only marked woken.
+void ready(Goroutine *g);
+void set_park_finishing(Goroutine *g);
+bool park_woken(const Goroutine *g);
+
 // ---- The stack arena (stack_alloc.cpp)
 // ---------------------------------------
 
