@@ -15,8 +15,9 @@
 //     goroutine_switch         run it (and whatever it switches to directly)
 //                              until some goroutine switches back to g0
 //     after_switch(out)        requeue (yield, preemption), run the park
-//                              callback (unlock what the goroutine waits on),
-//                              or recycle (exit)
+//                              callback (unlock what the goroutine waits on)
+//                              and then shrink or compact its stack, or
+//                              recycle it (exit)
 //
 // Switching. A goroutine that yields or parks switches straight to the next
 // goroutine of its P when there is one it can enter (switch_out); otherwise,
@@ -44,10 +45,6 @@
 // stack; a waker that finds the goroutine meanwhile leaves it to g0
 // (Goroutine::park_state, ready). The lock order: lockrank.h.
 //
-// Preemption, sysmon and stopping the world are in preempt.cpp; the C entry
-// points (spawn, go::run, traces) in api.cpp. docs/design.md, sections 7
-// and 8, and docs/scheduler.md give the reasons and measurements.
-//
 // Deadlock. When the last M goes idle with no timer pending and no M in a
 // blocking call while the main goroutine still waits, nothing can ever wake
 // it: "all goroutines are asleep - deadlock!", as in Go.
@@ -56,6 +53,10 @@
 // the process. When the main goroutine returns, go::run returns; goroutines
 // still alive stay where they are (Go would end the process here) and run
 // again at the next go::run.
+//
+// Preemption, sysmon and stopping the world are in preempt.cpp; the C entry
+// points (spawn, go::run, traces) in api.cpp. docs/design.md, sections 7
+// and 8, and docs/scheduler.md give the reasons and measurements.
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
