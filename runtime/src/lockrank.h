@@ -4,6 +4,10 @@
 // it holds only locks listed above it; locks on the same line are never held
 // together, except where noted.
 //
+//   0. one-time initialization    the once flags of init_runtime (proc.cpp),
+//                                  init_settings (debug.cpp) and libunwind's
+//                                  loading (trace.cpp): held while they run,
+//                                  which takes any lock below.
 //   1. stop-the-world token        Sched::stw_held (stw_try_lock). Held
 //                                  while stopping the world and printing
 //                                  every goroutine (preempt.cpp, api.cpp).
@@ -27,9 +31,9 @@
 //  - A wait-queue lock can be held across a context switch: a parking
 //    goroutine keeps it until it is switched out, and whoever runs next on
 //    its thread releases it at once (park_after, proc.cpp). Under it the
-//    runtime only moves values, links sudogs and calls malloc; it readies
-//    goroutines after releasing it (ready takes Sched::lock), except the
-//    cond's case above.
+//    runtime only moves values (a T's move constructor), links sudogs and
+//    calls malloc; it readies goroutines after releasing it (ready takes
+//    Sched::lock), except in the cond's case above.
 //  - Work that takes a lock of another subsystem (the stack arena, mmap,
 //    the unwinder) never runs under a wait-queue lock. A parking goroutine's
 //    stack is compacted or shrunk by g0 after the lock is released (Go's
