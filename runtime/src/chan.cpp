@@ -14,10 +14,12 @@
 //
 // Pointers into goroutine stacks. sudog.elem points at the waiting
 // goroutine's value or slot, on its stack. That stack moves only when the
-// goroutine is switched out and nobody can touch the sudog: at park time,
-// before g0 releases the channel lock (proc.cpp), or when it runs again
-// (stack_expand) after its waker has finished with it. stack.cpp relocates
-// every sudog on Goroutine::waiting whenever it moves a stack.
+// goroutine is switched out: at park time, on g0 after the channel lock was
+// released, with the copy made holding the locks of every channel on
+// Goroutine::waiting (chan_lock_waiting; a waker writes through elem only
+// under its channel's lock), or when it runs again (stack_expand) after its
+// waker has finished with it. stack.cpp relocates every sudog on
+// Goroutine::waiting whenever it moves a stack.
 //
 // Select. All channels of a select are locked in address order; the cases
 // are polled in a random order (a uniformly random ready case wins, as in
@@ -33,9 +35,6 @@
 
 #include "scheduler.h"
 #include "trace.h"
-
-#define GOROUTINE_PARK_PATH                                                    \
-  __attribute__((section("goroutine_park_text"), noinline))
 
 namespace go::runtime {
 
@@ -132,8 +131,8 @@ void wake(Sudog *s, bool success) {
   ready(s->g);
 }
 
-// g0 side of a channel park: unlock every channel the goroutine queued on
-// (Goroutine::waiting is in lock order, duplicates adjacent).
+// Locks every channel g is queued on (Goroutine::waiting is in lock order,
+// duplicates adjacent).
 void lock_waiting(Goroutine *g) {
   Chan *last = nullptr;
   for (Sudog *s = g->waiting; s != nullptr; s = s->waitlink)
@@ -141,6 +140,7 @@ void lock_waiting(Goroutine *g) {
       spin_lock(&(last = s->c)->lock);
 }
 
+// g0 side of a channel park: unlocks every channel the goroutine queued on.
 void unlock_waiting(Goroutine *g, void *) {
   Chan *last = nullptr;
   for (Sudog *s = g->waiting; s != nullptr; s = s->waitlink)
@@ -424,6 +424,9 @@ void select_end(SelectOp &op, Goroutine *g) {
 }
 
 } // namespace
+
+void chan_lock_waiting(Goroutine *g) { lock_waiting(g); }
+void chan_unlock_waiting(Goroutine *g) { unlock_waiting(g, nullptr); }
 
 Sudog *acquire_sudog() {
   P *p = current_p();

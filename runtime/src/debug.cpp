@@ -31,7 +31,6 @@
 namespace go::runtime {
 
 Settings settings;
-Counters counters;
 
 namespace {
 

@@ -15,8 +15,9 @@
 //     goroutine_switch         run it (and whatever it switches to directly)
 //                              until some goroutine switches back to g0
 //     after_switch(out)        requeue (yield, preemption), run the park
-//                              callback (unlock what the goroutine waits on),
-//                              or recycle (exit)
+//                              callback (unlock what the goroutine waits on)
+//                              and then shrink or compact its stack, or
+//                              recycle it (exit)
 //
 // Switching. A goroutine that yields or parks switches straight to the next
 // goroutine of its P when there is one it can enter (switch_out); otherwise,
@@ -38,14 +39,11 @@
 // while all Ms are busy is always found. An M that gives up its P rechecks
 // every queue after it stopped spinning, so no wakeup is lost in between.
 //
-// Preemption (sysmon). A monitor thread looks at every P every millisecond. A
-// goroutine that has run for 10 ms without switching gets SIGURG on its
-// thread; the handler, if the thread is really executing that goroutine on
-// its stack, sets g->preempt and poisons the split-stack limit, so the next
-// instrumented prologue traps into morestack, which switches it out
-// (morestack.S, goroutine_preempt_stub). Blocking calls: a P whose M is in
-// goroutine_enter_blocking for a sysmon tick while there is other work is
-// handed to another M (Go's retake/handoffp).
+// Parking and compaction. A goroutine that parks through g0 while many
+// goroutines exist may have its stack compacted (or shrunk) there. g0 first
+// runs park_after, releasing the wait queue's lock, and only then moves the
+// stack; a waker that finds the goroutine meanwhile leaves it to g0
+// (Goroutine::park_state, ready). The lock order: lockrank.h.
 //
 // Deadlock. When the last M goes idle with no timer pending and no M in a
 // blocking call while the main goroutine still waits, nothing can ever wake
@@ -55,18 +53,16 @@
 // the process. When the main goroutine returns, go::run returns; goroutines
 // still alive stay where they are (Go would end the process here) and run
 // again at the next go::run.
-#include <cerrno>
-#include <csignal>
+//
+// Preemption, sysmon and stopping the world are in preempt.cpp; the C entry
+// points (spawn, go::run, traces) in api.cpp. docs/design.md, sections 7
+// and 8, and docs/scheduler.md give the reasons and measurements.
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
-#include <linux/futex.h>
-#include <malloc.h>
 #include <mutex>
-#include <new>
-#include <sys/syscall.h>
-#include <ucontext.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <goroutine/goroutine.h>
@@ -76,75 +72,19 @@
 #include "stack.h"
 #include "trace.h"
 
-extern "C" int __sigaction(int sig, const struct sigaction *act,
-                           struct sigaction *old) noexcept;
-
 constinit thread_local go::runtime::ThreadState goroutine_thread_state
     __attribute__((tls_model("initial-exec")));
-
-// Functions that can be on a goroutine's stack while it is switched out; see
-// trace.cpp. Small frames only, and no calls other than goroutine_switch.
-#define GOROUTINE_PARK_PATH                                                    \
-  __attribute__((section("goroutine_park_text"), noinline))
 
 namespace go::runtime {
 
 std::vector<Goroutine *> &allgs = *new std::vector<Goroutine *>;
 uint32_t allgs_lock = 0;
-
-namespace {
-
-constexpr int kGfreeLocalMax = 64; // dead goroutines kept per P
-constexpr int64_t kSysmonTickNs = 1'000'000;
-constexpr int kPreemptSignal = SIGURG;
-
-// The global state (Go's schedt). `lock` guards every non-atomic field.
-struct Sched {
-  AdaptiveMutex lock;
-  Goroutine *runq_head = nullptr, *runq_tail = nullptr;
-  std::atomic<int> runq_size{0};
-  P *pidle = nullptr;
-  std::atomic<int> npidle{0};
-  M *midle = nullptr;
-  int nmidle = 0;
-  int mcount = 0;
-  std::atomic<int> nmspinning{0};
-  std::vector<P *> allp;
-  int nprocs = 0;
-  Goroutine *gfree = nullptr;       // dead goroutines beyond the per-P lists
-  std::atomic<bool> running{false}; // go::run is active
-  Goroutine *main_g = nullptr;
-  std::atomic<bool> main_done{false};
-  M *main_m = nullptr;
-  // stop_the_world: set while stopping or stopped; stopwait counts the Ps
-  // still to stop (under lock), and the last one to stop wakes stopnote.
-  int stopwait = 0;
-  Note stopnote;
-  std::atomic<bool> gcwaiting{false};
-  std::atomic<bool> stw_held{false}; // stw_try_lock
-};
-// Never destroyed: worker threads may still be looking at it while the
-// process exits.
 Sched &sched = *new Sched;
 
-std::atomic<uint64_t> next_goroutine_id{1};
-std::atomic<uint64_t> next_m_id{1};
+static constexpr int kGfreeLocalMax = 64; // dead goroutines kept per P
 
-void futex_wait(std::atomic<uint32_t> *addr, uint32_t val, int64_t ns) {
-  timespec ts{}, *tsp = nullptr;
-  if (ns >= 0) {
-    ts.tv_sec = ns / 1'000'000'000;
-    ts.tv_nsec = ns % 1'000'000'000;
-    tsp = &ts;
-  }
-  syscall(SYS_futex, reinterpret_cast<uint32_t *>(addr), FUTEX_WAIT_PRIVATE,
-          val, tsp, nullptr, 0);
-}
-
-void futex_wake(std::atomic<uint32_t> *addr) {
-  syscall(SYS_futex, reinterpret_cast<uint32_t *>(addr), FUTEX_WAKE_PRIVATE, 1,
-          nullptr, nullptr, 0);
-}
+static std::atomic<uint64_t> next_goroutine_id{1};
+static std::atomic<uint64_t> next_m_id{1};
 
 // ---- Run queues (Go's runqput/runqget/runqsteal) -------------------------
 
@@ -169,9 +109,25 @@ void globrunq_put(Goroutine *g) {
   globrunq_put_batch(g, g, 1);
 }
 
+// Puts g at the tail of p's ring if there is room (only p's owner puts):
+// no call, no locked instruction, so the direct switch can use it on a
+// goroutine's stack (finish_switch).
+__attribute__((always_inline)) static inline bool runq_put_tail(P *p,
+                                                                Goroutine *g) {
+  const uint32_t tail = p->runq_tail.load(std::memory_order_relaxed);
+  if (tail - p->runq_head.load(std::memory_order_acquire) >= P::kRunQueueSize)
+    return false;
+  p->runq[tail % P::kRunQueueSize].store(g, std::memory_order_relaxed);
+  p->runq_tail.store(tail + 1, std::memory_order_release);
+  return true;
+}
+
 // The local queue is full: moves half of it and g to the global queue.
-bool runq_put_slow(P *p, Goroutine *g, uint32_t head, uint32_t tail) {
+// Returns false if a thief made room meanwhile.
+static bool runq_put_slow(P *p, Goroutine *g) {
   constexpr uint32_t n = P::kRunQueueSize / 2;
+  uint32_t head = p->runq_head.load(std::memory_order_acquire);
+  const uint32_t tail = p->runq_tail.load(std::memory_order_relaxed);
   if (tail - head != P::kRunQueueSize)
     return false;
   Goroutine *batch[n + 1];
@@ -197,16 +153,7 @@ void runq_put(P *p, Goroutine *g, bool next) {
     if (g == nullptr)
       return;
   }
-  for (;;) {
-    uint32_t head = p->runq_head.load(std::memory_order_acquire);
-    const uint32_t tail = p->runq_tail.load(std::memory_order_relaxed);
-    if (tail - head < P::kRunQueueSize) {
-      p->runq[tail % P::kRunQueueSize].store(g, std::memory_order_relaxed);
-      p->runq_tail.store(tail + 1, std::memory_order_release);
-      return;
-    }
-    if (runq_put_slow(p, g, head, tail))
-      return;
+  while (!runq_put_tail(p, g) && !runq_put_slow(p, g)) {
   }
 }
 
@@ -272,7 +219,7 @@ Goroutine *runq_steal(P *p, P *victim, bool take_runnext) {
 
 // Takes a fair share of the global queue (lock held): one to run, some more
 // onto p's queue.
-Goroutine *globrunq_get(P *p, int max) {
+static Goroutine *globrunq_get(P *p, int max) {
   const int size = sched.runq_size.load(std::memory_order_relaxed);
   if (size == 0)
     return nullptr;
@@ -296,16 +243,8 @@ Goroutine *globrunq_get(P *p, int max) {
 
 // ---- Ps and Ms -------------------------------------------------------------
 
-// p stops for stop_the_world (lock held).
-void stop_p(P *p) {
-  p->status.store(PStatus::Stopped, std::memory_order_release);
-  p->m = nullptr;
-  if (--sched.stopwait == 0)
-    sched.stopnote.wakeup();
-}
-
 void pidle_put(P *p) { // lock held
-  if (sched.gcwaiting.load(std::memory_order_relaxed)) {
+  if (sched.world_stopping.load(std::memory_order_relaxed)) {
     stop_p(p); // the world is stopping: no P goes idle meanwhile
     return;
   }
@@ -331,7 +270,7 @@ void midle_put(M *m) { // lock held
   ++sched.nmidle;
 }
 
-M *midle_get() { // lock held
+static M *midle_get() { // lock held
   M *m = sched.midle;
   if (m != nullptr) {
     sched.midle = m->link;
@@ -340,7 +279,7 @@ M *midle_get() { // lock held
   return m;
 }
 
-bool midle_remove(M *m) { // lock held
+static bool midle_remove(M *m) { // lock held
   for (M **link = &sched.midle; *link != nullptr; link = &(*link)->link)
     if (*link == m) {
       *link = m->link;
@@ -360,14 +299,11 @@ void releasep(M *m) { m->p = nullptr; }
 
 void register_thread(M *m) {
   goroutine_thread_state.m = m;
-  uintptr_t tcb;
-  asm volatile("movq %%fs:0, %0" : "=r"(tcb));
-  m->limit_slot = reinterpret_cast<uintptr_t *>(tcb + GOROUTINE_TCB_STACK_LIMIT);
   m->thread = pthread_self();
   m->fastrand = m->id * 0x9e3779b97f4a7c15ULL + 1;
 }
 
-void *mstart(void *arg);
+static void *mstart(void *arg);
 
 M *new_m_record() { // lock held
   M *m = new M;
@@ -429,7 +365,7 @@ void wakep() {
 
 // Sequentially consistent: an M that stops spinning then rechecks the run
 // queues, and whoever queues work then checks nmspinning (find_runnable).
-void start_spinning(M *m) {
+static void start_spinning(M *m) {
   m->spinning = true;
   sched.nmspinning.fetch_add(1);
 }
@@ -440,7 +376,7 @@ bool stop_spinning(M *m) {
   return sched.nmspinning.fetch_sub(1) == 1;
 }
 
-void reset_spinning(M *m) {
+static void reset_spinning(M *m) {
   if (stop_spinning(m))
     wakep(); // we were the last spinner: make sure someone looks
 }
@@ -476,7 +412,7 @@ void print_goroutines(TraceWriter &w, const Goroutine *skip) {
 // Called under the scheduler lock only when every M is idle: blocking in
 // read() there holds up nothing.
 // NOLINTBEGIN(clang-analyzer-unix.BlockInCriticalSection)
-long process_threads() {
+static long process_threads() {
   char buf[1024];
   const int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -497,8 +433,9 @@ long process_threads() {
 // main goroutine waits forever. Like Go's checkdead, which cgo callbacks turn
 // off, it holds back when threads other than the runtime's exist: they may
 // still spawn goroutines or close channels.
-void check_dead() {
-  if (!sched.running.load() || sched.main_done.load() || sched.gcwaiting.load())
+static void check_dead() {
+  if (!sched.running.load() || sched.main_done.load() ||
+      sched.world_stopping.load())
     return;
   if (sched.mcount - sched.nmidle > 0)
     return; // an M runs or is in a blocking call
@@ -530,7 +467,7 @@ void gfree_put(P *p, Goroutine *g) {
   }
 }
 
-Goroutine *gfree_get(P *p) {
+static Goroutine *gfree_get(P *p) {
   if (p != nullptr && p->gfree == nullptr && sched.gfree != nullptr) {
     std::lock_guard<AdaptiveMutex> lock(sched.lock);
     while (p->ngfree < kGfreeLocalMax / 2 && sched.gfree != nullptr) {
@@ -589,7 +526,7 @@ void free_closure(Goroutine *g) {
 }
 
 // g has finished (on g0): recycle it.
-void goroutine_exit(M *m, Goroutine *g) {
+static void goroutine_exit(M *m, Goroutine *g) {
   free_closure(g);
   locals_destroy(g);
   g->side.release();
@@ -614,7 +551,7 @@ void goroutine_exit(M *m, Goroutine *g) {
 
 // Gets g ready to be switched into (on g0): its first stack, or its stack
 // back from a compacted park.
-void prepare(Goroutine *g) {
+static void prepare(Goroutine *g) {
   if (g->stack.lo == 0) { // first run: stacks are allocated late
     g->stack = stack_alloc(settings.stackmin);
     g->stackguard = g->stack.lo + kStackGuard;
@@ -624,12 +561,12 @@ void prepare(Goroutine *g) {
   }
 }
 
-bool enterable(const Goroutine *g) {
+static bool enterable(const Goroutine *g) {
   return g->stack.lo != 0 && g->home.lo == 0;
 }
 
 // Makes g the goroutine of this thread (before switching into it).
-inline void enter(ThreadState &ts, M *m, Goroutine *g, bool inherit) {
+static inline void enter(ThreadState &ts, M *m, Goroutine *g, bool inherit) {
   if (!inherit) { // only the owner writes it: no locked instruction needed
     std::atomic<uint64_t> &tick = m->p->schedtick;
     tick.store(tick.load(std::memory_order_relaxed) + 1,
@@ -643,8 +580,10 @@ inline void enter(ThreadState &ts, M *m, Goroutine *g, bool inherit) {
     ts.torture_countdown = settings.stackmove; // 0 (off) stays 0
 }
 
+static void make_runnable(Goroutine *g);
+
 // g has switched out to this M's g0 for ts.switch_reason.
-void after_switch(ThreadState &ts, M *m, Goroutine *g) {
+static void after_switch(ThreadState &ts, M *m, Goroutine *g) {
   switch (ts.switch_reason) {
   case SwitchReason::Yield:
     stack_shrink(g); // a switched-out goroutine: a safe point
@@ -664,13 +603,23 @@ void after_switch(ThreadState &ts, M *m, Goroutine *g) {
     globrunq_put(g); // behind everything else, as in Go
     break;
   case SwitchReason::Park: {
-    // Nobody can wake g until park_after runs: its stack can still move.
-    if (!stack_compact(g,
-                       counters.num_goroutine.load(std::memory_order_relaxed)))
-      stack_shrink(g);
+    // Release what g waits on first: moving its stack below takes the
+    // arena's lock, mmap and the unwinder, which no wait-queue lock may be
+    // held across (lockrank.h). A waker that finds g before its stack is in
+    // place leaves it for this g0 to queue (ready).
+    g->park_state.store(ParkState::Finishing, std::memory_order_relaxed);
     auto after = g->park_after;
     g->park_after = nullptr;
     after(g, g->park_arg);
+    if (!stack_compact(g,
+                       counters.num_goroutine.load(std::memory_order_relaxed)))
+      stack_shrink(g);
+    ParkState finishing = ParkState::Finishing;
+    if (!g->park_state.compare_exchange_strong(finishing, ParkState::None,
+                                               std::memory_order_acq_rel)) {
+      g->park_state.store(ParkState::None, std::memory_order_relaxed);
+      make_runnable(g); // woken meanwhile
+    }
     break;
   }
   case SwitchReason::Exit:
@@ -697,7 +646,7 @@ void stopm(M *m, int64_t timeout_ns) {
 }
 
 // The earliest timer of all Ps (0: none).
-int64_t earliest_timer() {
+static int64_t earliest_timer() {
   int64_t earliest = 0;
   for (P *q : sched.allp) {
     const int64_t w = q->timer0_when.load(std::memory_order_relaxed);
@@ -707,31 +656,15 @@ int64_t earliest_timer() {
   return earliest;
 }
 
-// The world is stopping: m stops its P and sleeps until start_the_world
-// (or anyone) hands it one again.
-void gcstopm(M *m) {
-  {
-    std::lock_guard<AdaptiveMutex> lock(sched.lock);
-    if (m->spinning)
-      stop_spinning(m);
-    if (P *p = m->p) {
-      releasep(m);
-      stop_p(p);
-    }
-    midle_put(m);
-  }
-  stopm(m, -1);
-}
-
 // Looks for a goroutine to run; returns null only to go::run's M once the
 // main goroutine is done.
-Goroutine *find_runnable(M *m, bool *inherit) {
+static Goroutine *find_runnable(M *m, bool *inherit) {
   *inherit = false;
   for (;;) {
     if (m->is_main && sched.main_done.load(std::memory_order_acquire))
       return nullptr;
-    if (sched.gcwaiting.load(std::memory_order_acquire)) {
-      gcstopm(m);
+    if (sched.world_stopping.load(std::memory_order_acquire)) {
+      stopm_for_world(m);
       continue;
     }
     P *p = m->p;
@@ -863,7 +796,7 @@ void schedule(M *m) {
   }
 }
 
-void *mstart(void *arg) {
+static void *mstart(void *arg) {
   M *m = static_cast<M *>(arg);
   register_thread(m);
   ThreadSignalStack signal_stack; // signal handlers never run on goroutines
@@ -876,210 +809,9 @@ void *mstart(void *arg) {
   return nullptr;
 }
 
-// ---- sysmon ---------------------------------------------------------------
-
-// SIGURG handler: preempts the goroutine this thread runs, if it is running
-// its own code on its own stack.
-void on_preempt_signal(int, siginfo_t *, void *uc_void) {
-  ThreadState &ts = goroutine_thread_state;
-  Goroutine *g = ts.g;
-  M *m = ts.m;
-  if (g == nullptr || m == nullptr || m->blocking)
-    return;
-  auto *uc = static_cast<ucontext_t *>(uc_void);
-  const auto sp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
-  if (!g->stack.contains(sp) || stack_limit() != ts.stack_limit) {
-    // On the system stack (morestack, a runtime call), or the limit is
-    // someone else's now: the limit must stay. In torture mode every
-    // function entry traps anyway, and such a goroutine spends most of its
-    // time in morestack: the flag alone stops it at its next entry.
-    if (settings.stackmove != 0)
-      g->preempt.store(true, std::memory_order_relaxed);
-    return;
-  }
-  g->preempt.store(true, std::memory_order_relaxed);
-  set_stack_limit(kStackPoison);
-}
-
-// Takes p from the M whose goroutine lent it out in a blocking call; false
-// if that call has already returned (goroutine_exit_blocking keeps its P by
-// the same exchange). The caller decides what p does next.
-bool take_blocked_p(P *p) {
-  M *owner = p->m;
-  return owner != nullptr &&
-         p->blocked_by.compare_exchange_strong(owner, nullptr);
-}
-
-void preemptone(P *p) {
-  M *m = p->m;
-  if (m == nullptr || m->curg.load() == nullptr)
-    return;
-  pthread_kill(m->thread, kPreemptSignal);
-}
-
-// Gives a P retaken from a blocking call to an M, or back to the idle list.
-void handoffp(P *p) {
-  if (!runq_empty(p) || sched.runq_size.load() > 0 ||
-      p->timer0_when.load() != 0) {
-    startm(p, false);
-    return;
-  }
-  int expected = 0;
-  if (sched.nmspinning.load() + sched.npidle.load() == 0 &&
-      sched.nmspinning.compare_exchange_strong(expected, 1)) {
-    startm(p, true);
-    return;
-  }
-  std::lock_guard<AdaptiveMutex> lock(sched.lock);
-  pidle_put(p);
-}
-
-void retake(int64_t now) {
-  for (P *p : sched.allp) {
-    const PStatus s = p->status.load(std::memory_order_acquire);
-    if (s == PStatus::Running) {
-      const uint64_t tick = p->schedtick.load(std::memory_order_relaxed);
-      if (p->sysmon_schedtick != tick) {
-        p->sysmon_schedtick = tick;
-        p->sysmon_schedwhen = now;
-      } else if (now - p->sysmon_schedwhen >= settings.preempt_ns) {
-        preemptone(p);
-        p->sysmon_schedwhen = now;
-      }
-    } else if (s == PStatus::Blocking) {
-      const uint64_t t = p->syscalltick.load();
-      if (p->sysmon_syscalltick != t) {
-        p->sysmon_syscalltick = t;
-        p->sysmon_syscallwhen = now;
-        continue;
-      }
-      // Nothing else to run and someone free to run it: let it be, for a
-      // while (Go's 10 ms).
-      if (runq_empty(p) && sched.runq_size.load() == 0 &&
-          sched.nmspinning.load() + sched.npidle.load() > 0 &&
-          now - p->sysmon_syscallwhen < 10'000'000)
-        continue;
-      if (!take_blocked_p(p))
-        continue;
-      p->status.store(PStatus::Idle, std::memory_order_release);
-      p->m = nullptr;
-      handoffp(p);
-    }
-  }
-}
-
-// SIGQUIT: the handler only raises the flag; sysmon, which holds no lock of
-// anybody's, stops the world and prints every goroutine (quit_dump).
-std::atomic<bool> quit_requested{false};
-
-void on_quit_signal(int) { quit_requested.store(true); }
-
-[[noreturn]] void quit_dump() {
-  while (!stw_try_lock())
-    usleep(1000);
-  // A goroutine that never calls a function cannot be stopped: after a
-  // second, print what can be printed anyway.
-  const bool stopped = stop_the_world(1'000'000'000);
-  TraceWriter w(STDERR_FILENO);
-  w.printf("SIGQUIT: quit\n");
-  if (!stopped)
-    w.printf("runtime: some goroutines did not stop within 1s; the traces "
-             "of parked ones may be inconsistent\n");
-  print_goroutines(w, nullptr);
-  _exit(2);
-}
-
-void *sysmon(void *) {
-  for (;;) {
-    timespec ts{0, kSysmonTickNs};
-    nanosleep(&ts, nullptr);
-    if (quit_requested.load(std::memory_order_relaxed))
-      quit_dump();
-    if (!sched.running.load(std::memory_order_acquire))
-      continue;
-    retake(nanotime());
-  }
-  return nullptr;
-}
-
-// ---- Stopping the world -------------------------------------------------
-
-// Calls f for every P still running goroutines, other than own.
-template <class F> void for_each_running_p(P *own, F f) {
-  for (P *p : sched.allp)
-    if (p != own &&
-        p->status.load(std::memory_order_acquire) == PStatus::Running)
-      f(p);
-}
-
-// Stops the Ps lent out by goroutines in blocking calls, as sysmon's retake
-// takes them: each goroutine finds its P gone when it returns (lock held).
-void stop_blocking_ps() {
-  for (P *p : sched.allp)
-    if (p->status.load() == PStatus::Blocking && take_blocked_p(p))
-      stop_p(p);
-}
-
-} // namespace
-
-bool stw_try_lock() {
-  bool expected = false;
-  return sched.stw_held.compare_exchange_strong(expected, true);
-}
-
-bool stop_the_world(int64_t timeout_ns) {
-  P *own = current_p(); // a goroutine's own P stays with it
-  {
-    std::lock_guard<AdaptiveMutex> lock(sched.lock);
-    sched.gcwaiting.store(true);
-    sched.stopwait = sched.nprocs - (own != nullptr ? 1 : 0);
-    while (P *p = pidle_get())
-      stop_p(p);
-    stop_blocking_ps();
-    if (sched.stopwait == 0)
-      return true;
-  }
-  const int64_t deadline = nanotime() + timeout_ns;
-  for (;;) {
-    // Running Ps stop at their goroutine's next scheduling point; preempt
-    // it so that one comes soon (again each round: it may have been on the
-    // system stack when the signal came).
-    for_each_running_p(own, preemptone);
-    sched.stopnote.sleep(kSysmonTickNs);
-    std::lock_guard<AdaptiveMutex> lock(sched.lock);
-    stop_blocking_ps(); // a goroutine may have entered one since
-    if (sched.stopwait == 0)
-      return true;
-    if (nanotime() > deadline)
-      return false;
-  }
-}
-
-void start_the_world() {
-  std::vector<P *> work;
-  {
-    std::lock_guard<AdaptiveMutex> lock(sched.lock);
-    sched.gcwaiting.store(false);
-    for (P *p : sched.allp) {
-      if (p->status.load() != PStatus::Stopped)
-        continue;
-      if (!runq_empty(p) || p->timer0_when.load() != 0)
-        work.push_back(p);
-      else
-        pidle_put(p);
-    }
-  }
-  for (P *p : work)
-    startm(p, false);
-  wakep(); // the global queue
-  sched.stw_held.store(false);
-}
-
-namespace {
-
 // ---- Start-up ---------------------------------------------------------------
 
-int default_procs() {
+static int default_procs() {
   if (const char *env = std::getenv("GOROUTINE_MAXPROCS")) {
     char *end = nullptr;
     const long n = std::strtol(env, &end, 10);
@@ -1108,59 +840,8 @@ void init_runtime() {
     }
     for (int i = sched.nprocs - 1; i >= 0; --i)
       pidle_put(sched.allp[i]);
-    struct sigaction sa{};
-    sa.sa_sigaction = on_preempt_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    // glibc's own sigaction: the interposed one (signals.cpp) would run the
-    // handler with the limit cleared.
-    __sigaction(kPreemptSignal, &sa, nullptr);
-    // SIGQUIT prints every goroutine, as in Go, unless the program chose
-    // what it does.
-    struct sigaction quit{};
-    if (__sigaction(SIGQUIT, nullptr, &quit) == 0 &&
-        !(quit.sa_flags & SA_SIGINFO) && quit.sa_handler == SIG_DFL) {
-      quit.sa_handler = on_quit_signal;
-      quit.sa_flags = SA_RESTART | SA_ONSTACK;
-      sigemptyset(&quit.sa_mask);
-      __sigaction(SIGQUIT, &quit, nullptr);
-    }
-    pthread_t t;
-    if (pthread_create(&t, nullptr, sysmon, nullptr) != 0)
-      fatal("cannot start the scheduler's monitor thread");
-    pthread_detach(t);
+    preempt_init();
   });
-}
-
-} // namespace
-
-// ---- Used by the rest of the runtime --------------------------------------
-
-void SpinLock::wait() {
-  for (int i = 0; __atomic_load_n(w_, __ATOMIC_RELAXED) != 0; ++i) {
-    if (i < 64)
-      __builtin_ia32_pause();
-    else
-      sched_yield();
-  }
-}
-void spin_lock(uint32_t *word) { SpinLock(word).lock(); }
-void spin_unlock(uint32_t *word) { SpinLock(word).unlock(); }
-
-void Note::wakeup() {
-  key.store(1, std::memory_order_release);
-  futex_wake(&key);
-}
-
-bool Note::sleep(int64_t timeout_ns) {
-  const int64_t deadline = timeout_ns >= 0 ? nanotime() + timeout_ns : -1;
-  while (key.load(std::memory_order_acquire) == 0) {
-    const int64_t left = deadline >= 0 ? deadline - nanotime() : -1;
-    if (deadline >= 0 && left <= 0)
-      break;
-    futex_wait(&key, 0, left);
-  }
-  return key.exchange(0, std::memory_order_acq_rel) != 0;
 }
 
 int64_t nanotime() {
@@ -1179,14 +860,27 @@ uint32_t fastrand() {
   return static_cast<uint32_t>(s >> 32);
 }
 
-void ready(Goroutine *g) {
+// Queues g to run next on the current P (the global queue on a thread
+// without one) and wakes an M for it.
+static void make_runnable(Goroutine *g) {
   g->status.store(GoroutineStatus::Runnable, std::memory_order_release);
-  if (P *p = current_p()) {
+  if (P *p = current_p())
     runq_put(p, g, true);
-  } else {
+  else
     globrunq_put(g);
-  }
-  wakep();
+  if (sched.running.load(std::memory_order_acquire))
+    wakep(); // (after go::run returns, Ms do not run goroutines)
+}
+
+void ready(Goroutine *g) {
+  // g's g0 may still be moving its stack after releasing the lock the waker
+  // found it under (after_switch): leave queuing it to that g0.
+  ParkState finishing = ParkState::Finishing;
+  if (g->park_state.load(std::memory_order_acquire) != ParkState::None &&
+      g->park_state.compare_exchange_strong(finishing, ParkState::Woken,
+                                            std::memory_order_acq_rel))
+    return;
+  make_runnable(g);
 }
 
 P *first_p() { return sched.allp[0]; }
@@ -1197,16 +891,14 @@ void wake_for_timer() {
   wakep();
 }
 
-namespace {
-
 // The next goroutine of this P, to switch to directly instead of through g0;
 // null when g0 should decide (every 61st switch, for the global queue, and
 // every 8th while timers are pending, as find_runnable would).
-__attribute__((always_inline)) inline Goroutine *direct_next(M *m,
-                                                             bool *inherit) {
+static __attribute__((always_inline)) inline Goroutine *
+direct_next(M *m, bool *inherit) {
   P *p = m->p;
   if (!sched.running.load(std::memory_order_relaxed) ||
-      sched.gcwaiting.load(std::memory_order_relaxed))
+      sched.world_stopping.load(std::memory_order_relaxed))
     return nullptr; // go::run has returned, or the world is stopping: g0
   const uint32_t n = ++m->switches;
   if (n % 61 == 0 ||
@@ -1223,7 +915,7 @@ __attribute__((always_inline)) inline Goroutine *direct_next(M *m,
 
 // Finishes a direct switch on the goroutine switched to: the one that
 // switched out is saved now, so it can be requeued or its park completed.
-__attribute__((always_inline)) inline void finish_switch() {
+static __attribute__((always_inline)) inline void finish_switch() {
   ThreadState &ts = this_thread();
   M *m = ts.m;
   Goroutine *prev = m->switched_out;
@@ -1233,14 +925,8 @@ __attribute__((always_inline)) inline void finish_switch() {
   if (ts.switch_reason == SwitchReason::Yield) {
     prev->status.store(GoroutineStatus::Runnable, std::memory_order_relaxed);
     P *p = m->p;
-    const uint32_t tail = p->runq_tail.load(std::memory_order_relaxed);
-    if (tail - p->runq_head.load(std::memory_order_acquire) <
-        P::kRunQueueSize) {
-      p->runq[tail % P::kRunQueueSize].store(prev, std::memory_order_relaxed);
-      p->runq_tail.store(tail + 1, std::memory_order_release);
-    } else {
+    if (!runq_put_tail(p, prev))
       on_system_stack([&] { runq_put(p, prev, false); });
-    }
   } else { // Park with a light callback
     prev->park_after(prev, prev->park_arg);
   }
@@ -1249,7 +935,7 @@ __attribute__((always_inline)) inline void finish_switch() {
 // Switches the calling goroutine g out for `why`, directly to the next
 // goroutine of its P when `direct` allows and there is one, else to g0.
 // Returns when g runs again (possibly on another thread).
-__attribute__((always_inline)) inline void
+static __attribute__((always_inline)) inline void
 switch_out(Goroutine *g, SwitchReason why, bool direct) {
   ThreadState &ts = this_thread();
   M *m = ts.m;
@@ -1267,8 +953,6 @@ switch_out(Goroutine *g, SwitchReason why, bool direct) {
   }
   finish_switch();
 }
-
-} // namespace
 
 GOROUTINE_PARK_PATH void park(WaitReason reason,
                               void (*after)(Goroutine *, void *), void *arg,
@@ -1366,144 +1050,6 @@ extern "C" GOROUTINE_PARK_PATH void goroutine_preempt_park() {
   switch_out(this_thread().g, SwitchReason::Preempt, false);
 }
 
-namespace {
-// Queues g (started) to run.
-void submit(Goroutine *g) {
-  if (P *p = current_p())
-    runq_put(p, g, true);
-  else
-    globrunq_put(g);
-  if (sched.running.load(std::memory_order_acquire))
-    wakep();
-}
-
-Goroutine *closure_owner(void *closure) {
-  return *reinterpret_cast<Goroutine **>(static_cast<char *>(closure) -
-                                         sizeof(void *));
-}
-} // namespace
-
-extern "C" uint64_t goroutine_spawn(void (*fn)(void *), void *arg) {
-  const auto creator_pc =
-      reinterpret_cast<uintptr_t>(__builtin_return_address(0));
-  uint64_t id = 0;
-  on_system_stack([&] {
-    init_runtime();
-    Goroutine *g = new_goroutine(fn, arg, creator_pc);
-    id = g->id;
-    submit(g);
-  });
-  return id;
-}
-
-// The closure goes in the goroutine record it reserves when it fits, else on
-// the heap behind a header that names that record.
-extern "C" void *goroutine_closure_alloc(size_t size, size_t align) {
-  void *p = nullptr;
-  on_system_stack([&] {
-    init_runtime();
-    Goroutine *g = reserve_goroutine();
-    if (size <= sizeof g->closure_slot.buf && align <= 16) {
-      p = g->closure_buf();
-    } else {
-      align = std::max<size_t>(align, 2 * sizeof(void *));
-      auto *block = static_cast<char *>(std::aligned_alloc(
-          align, (size + align + align - 1) / align * align));
-      if (block == nullptr)
-        fatal("out of memory for a goroutine closure of %zu bytes", size);
-      // The closure starts `align` bytes in; the word before it names g.
-      p = block + align;
-      reinterpret_cast<Goroutine **>(p)[-1] = g;
-      reinterpret_cast<char **>(p)[-2] = block;
-    }
-    g->closure = p;
-  });
-  return p;
-}
-
-extern "C" void goroutine_closure_free(void *closure) {
-  on_system_stack([closure] {
-    Goroutine *g = closure_owner(closure);
-    free_closure(g);
-    if (P *p = current_p()) {
-      gfree_put(p, g);
-    } else {
-      std::lock_guard<AdaptiveMutex> lock(sched.lock);
-      g->schedlink = sched.gfree;
-      sched.gfree = g;
-    }
-  });
-}
-
-extern "C" uint64_t goroutine_spawn_closure(void (*fn)(void *), void *closure) {
-  const auto creator_pc =
-      reinterpret_cast<uintptr_t>(__builtin_return_address(0));
-  uint64_t id = 0;
-  on_system_stack([&] {
-    Goroutine *g = closure_owner(closure);
-    start_goroutine(g, fn, closure, creator_pc);
-    id = g->id;
-    submit(g);
-  });
-  return id;
-}
-
-extern "C" void goroutine_run(void (*fn)(void *),
-                              void *GOROUTINE_NOESCAPE arg) {
-  init_runtime();
-  ThreadState &ts = goroutine_thread_state;
-  if (ts.g != nullptr)
-    fatal("go::run called from a goroutine");
-  static thread_local M *main_m = nullptr;
-  Goroutine *g = new_goroutine(fn, arg, 0);
-  {
-    std::lock_guard<AdaptiveMutex> lock(sched.lock);
-    if (sched.running.load())
-      fatal("go::run called while the runtime runs on another thread");
-    if (main_m == nullptr)
-      main_m = new_m_record();
-    sched.running.store(true);
-    sched.main_done.store(false);
-    sched.main_g = g;
-    sched.main_m = main_m;
-    main_m->is_main = true;
-    globrunq_put_batch(g, g, 1);
-    if (P *p = pidle_get())
-      acquirep(main_m, p);
-  }
-  register_thread(main_m);
-  ThreadSignalStack signal_stack; // signal handlers never run on goroutines
-  wakep(); // goroutines left from an earlier go::run may be runnable
-  schedule(main_m);
-  {
-    std::lock_guard<AdaptiveMutex> lock(sched.lock);
-    if (main_m->p != nullptr)
-      drop_p(main_m);
-    else if (main_m->spinning)
-      stop_spinning(main_m);
-    sched.main_m = nullptr;
-    sched.running.store(false);
-  }
-  ts.m = nullptr;
-  // glibc reuses thread control blocks without clearing the limit slot; a
-  // thread that stops running goroutines must leave it 0 (runtime.h, 1).
-  set_stack_limit(0);
-}
-
-extern "C" uint64_t goroutine_id() {
-  const Goroutine *g = this_thread().g;
-  return g != nullptr ? g->id : 0;
-}
-
-extern "C" uint64_t goroutine_num_goroutine() {
-  return counters.num_goroutine.load(std::memory_order_relaxed);
-}
-
-extern "C" int goroutine_maxprocs() {
-  on_system_stack([] { init_runtime(); });
-  return sched.nprocs;
-}
-
 extern "C" GOROUTINE_PARK_PATH void goroutine_enter_blocking() {
   ThreadState &ts = this_thread();
   M *m = ts.m;
@@ -1541,78 +1087,4 @@ extern "C" GOROUTINE_PARK_PATH void goroutine_exit_blocking() {
   });
   if (!got)
     switch_out(ts.g, SwitchReason::Requeue, false);
-}
-
-extern "C" size_t goroutine_stack_trace(char *GOROUTINE_NOESCAPE buf,
-                                        size_t len, int all) {
-  if (all) {
-    // The holder of the stop waits for this goroutine's P: let it go.
-    while (!stw_try_lock()) {
-      if (this_thread().g != nullptr)
-        goroutine_yield();
-      else
-        sched_yield();
-    }
-  }
-  size_t n = 0;
-  on_system_stack([&] {
-    init_runtime();
-    TraceWriter w(buf, len);
-    const Goroutine *self = current_g();
-    trace_print_current(w, self, "running",
-                        reinterpret_cast<uintptr_t>(&goroutine_stack_trace),
-                        Symbolize::Lines);
-    if (all) {
-      // No timeout: like Go's runtime.Stack, wait for every goroutine to
-      // reach a function entry.
-      stop_the_world(INT64_MAX / 2);
-      print_goroutines(w, self);
-      start_the_world();
-    }
-    n = w.total();
-  });
-  return n;
-}
-
-extern "C" size_t goroutine_stack_size() {
-  const Goroutine *g = this_thread().g;
-  return g != nullptr ? g->stack.size() : 0;
-}
-
-extern "C" size_t goroutine_set_max_stack(size_t bytes) {
-  size_t old = 0;
-  on_system_stack([&] {
-    init_settings();
-    old = settings.maxstack;
-    if (bytes < kStackMinAllowed || bytes > kStackMaxAllowed)
-      fatal("go::set_max_stack(%zu): the limit must be between %zu and %zu "
-            "bytes",
-            bytes, kStackMinAllowed, kStackMaxAllowed);
-    settings.maxstack = bytes;
-  });
-  return old;
-}
-
-extern "C" void goroutine_read_mem_stats(goroutine_mem_stats *s) {
-  auto load = [](const std::atomic<uint64_t> &c) {
-    return c.load(std::memory_order_relaxed);
-  };
-  s->stack_inuse = load(counters.stack_inuse);
-  s->stack_sys = load(counters.stack_sys);
-  s->num_goroutine = load(counters.num_goroutine);
-  s->num_stack_grow = load(counters.num_stack_grow);
-  s->num_stack_shrink = load(counters.num_stack_shrink);
-  s->num_stack_move = load(counters.num_stack_move);
-  s->stack_bytes_copied = load(counters.stack_bytes_copied);
-  s->side_stack_sys = load(counters.side_stack_sys);
-  for (int k = 0; k < GOROUTINE_NUM_STACK_SIZES; ++k)
-    s->stacks_by_size[k] = load(counters.stacks_by_size[k]);
-  // glibc's view of the heap. mallinfo2 walks its free lists under the
-  // arenas' locks: on the system stack.
-  struct mallinfo2 mi;
-  on_system_stack([&] { mi = mallinfo2(); });
-  s->heap_alloc = mi.uordblks + mi.hblkhd;
-  s->heap_sys = mi.arena + mi.hblkhd;
-  s->heap_inuse = s->heap_sys - mi.keepcost;
-  s->sys = s->stack_sys + s->heap_sys;
 }

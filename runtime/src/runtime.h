@@ -67,6 +67,12 @@ enum class WaitReason : uint8_t {
 };
 const char *wait_reason_string(WaitReason r);
 
+// A parked goroutine whose g0 has released the lock it waits under but is
+// still moving its stack (compaction, shrinking) is Finishing: a waker then
+// only marks it Woken, and that g0 queues it once the stack is in place
+// (Go's parkingOnChan, and the _Gscan bit that holds off goready).
+enum class ParkState : uint8_t { None, Finishing, Woken };
+
 struct Goroutine;
 struct Chan;
 struct M;
@@ -112,6 +118,7 @@ struct Goroutine {
   // releases the lock that kept wakers away until its context was saved.
   void (*park_after)(Goroutine *, void *) = nullptr;
   void *park_arg = nullptr;
+  std::atomic<ParkState> park_state{ParkState::None};
   Stack home;              // while parked compacted: its own stack, kept for it
   void **locals = nullptr; // goroutine-local storage (local.cpp)
   size_t num_locals = 0;

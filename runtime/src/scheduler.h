@@ -1,6 +1,13 @@
 // The scheduler's records (Go's m, p and schedt) and the operations the rest
 // of the runtime uses: park a goroutine, make one runnable, take locks that
-// are safe on any stack. See proc.cpp for the design.
+// are safe on any stack. The scheduler is split by mechanism:
+//   proc.cpp        G/M/P scheduling: run queues, find_runnable, schedule,
+//                   switching, park and ready (the design is described there)
+//   preempt.cpp     sysmon, preemption by signal, stopping the world
+//   lock_futex.cpp  SpinLock and Note
+//   api.cpp         the C entry points: spawn, closures, go::run, traces
+//   mstats.cpp      memory statistics
+// The lock order of the whole runtime is in lockrank.h.
 #ifndef GOROUTINE_SCHEDULER_H
 #define GOROUTINE_SCHEDULER_H
 
@@ -9,9 +16,17 @@
 #include <pthread.h>
 #include <vector>
 
+#include "lockrank.h"
 #include "runtime.h"
 
+// Functions that can be on a goroutine's stack while it is switched out; see
+// trace.cpp. Small frames only, and no calls other than goroutine_switch.
+#define GOROUTINE_PARK_PATH                                                    \
+  __attribute__((section("goroutine_park_text"), noinline))
+
 namespace go::runtime {
+
+class TraceWriter;
 
 // A test-and-test-and-set lock for the runtime's short critical sections
 // (channels, wait queues, timers). Never held across a context switch except
@@ -98,17 +113,48 @@ struct M {
   Goroutine *handoff = nullptr;
   bool handoff_inherit = false;
   uint32_t switches = 0; // direct switches, to send every Nth through g0
-  uintptr_t *limit_slot = nullptr; // this thread's %fs:0x70
   uint64_t fastrand = 0;
   pthread_t thread{};
 };
+
+// The global state (Go's schedt). `lock` guards every non-atomic field.
+struct Sched {
+  AdaptiveMutex lock;
+  Goroutine *runq_head = nullptr, *runq_tail = nullptr;
+  std::atomic<int> runq_size{0};
+  P *pidle = nullptr;
+  std::atomic<int> npidle{0};
+  M *midle = nullptr;
+  int nmidle = 0;
+  int mcount = 0;
+  std::atomic<int> nmspinning{0};
+  std::vector<P *> allp;
+  int nprocs = 0;
+  Goroutine *gfree = nullptr;       // dead goroutines beyond the per-P lists
+  std::atomic<bool> running{false}; // go::run is active
+  Goroutine *main_g = nullptr;
+  std::atomic<bool> main_done{false};
+  M *main_m = nullptr;
+  // stop_the_world: world_stopping is set while stopping or stopped;
+  // stopwait counts the Ps still to stop (under lock), and the last one to
+  // stop wakes stopnote.
+  int stopwait = 0;
+  Note stopnote;
+  std::atomic<bool> world_stopping{false};
+  std::atomic<bool> stw_held{false}; // stw_try_lock
+};
+// Never destroyed: worker threads may still be looking at it while the
+// process exits.
+extern Sched &sched;
 
 // The current thread's M, or nullptr outside the scheduler.
 inline M *current_m() { return this_thread().m; }
 inline Goroutine *current_g() { return this_thread().g; }
 
 // Makes g runnable on the current P (or the global queue) and wakes an idle
-// P if there is one. Any thread, any stack.
+// P if there is one: a goroutine just started, or one its waker took off a
+// wait queue. Any thread, the system stack. A goroutine whose g0 is still
+// finishing its park (Goroutine::park_state) is queued by that g0 instead.
 void ready(Goroutine *g);
 
 // Parks the calling goroutine (must run on its own stack, in the park path):
@@ -151,6 +197,10 @@ void wake_for_timer();
 // sudog cache (chan.cpp).
 Sudog *acquire_sudog();
 void release_sudog(Sudog *s);
+// Lock and unlock every channel on g->waiting, in lock order (chan.cpp): a
+// parked goroutine's stack is copied under them (stack.cpp).
+void chan_lock_waiting(Goroutine *g);
+void chan_unlock_waiting(Goroutine *g);
 
 // local.cpp: runs the destructors of g's goroutine-local values.
 void locals_destroy(Goroutine *g);
@@ -172,6 +222,60 @@ bool stw_try_lock();
 // deadlock report. Lock with allgs_lock.
 extern std::vector<Goroutine *> &allgs;
 extern uint32_t allgs_lock;
+
+// ---- Shared by the scheduler's files (proc.cpp unless noted) --------------
+
+// Run queues (Go's runqput, runqget, runqsteal, globrunqput, globrunqget).
+// Puts g on p's queue; with next, in runnext. Only p's owner puts.
+void runq_put(P *p, Goroutine *g, bool next);
+// Takes the next goroutine of p's queue; *inherit says it came from runnext.
+Goroutine *runq_get(P *p, bool *inherit);
+// Takes half of victim's queue into p's (empty) queue; returns one to run.
+Goroutine *runq_steal(P *p, P *victim, bool take_runnext);
+bool runq_empty(const P *p);
+void globrunq_put(Goroutine *g);
+// Appends the goroutines head..tail (n of them, chained through schedlink)
+// to the global queue (lock held).
+void globrunq_put_batch(Goroutine *head, Goroutine *tail, int n);
+
+// Ps and Ms (lock held where noted).
+void pidle_put(P *p); // lock held
+P *pidle_get();       // lock held
+void midle_put(M *m); // lock held
+void acquirep(M *m, P *p);
+void releasep(M *m);
+void drop_p(M *m); // lock held
+M *new_m_record(); // lock held
+void register_thread(M *m);
+// Starts an M to run p (an idle P if null); with spinning, counted already.
+void startm(P *p, bool spinning);
+// Starts a spinning M if a P is idle and nobody looks for work.
+void wakep();
+bool stop_spinning(M *m);
+// Sleeps until startm hands m a P or timeout_ns passes.
+void stopm(M *m, int64_t timeout_ns);
+// The scheduler loop of an M. Returns only on go::run's M.
+void schedule(M *m);
+// Sets up the Ps, signals and sysmon once.
+void init_runtime();
+
+// Goroutine records.
+Goroutine *reserve_goroutine();
+void start_goroutine(Goroutine *g, void (*fn)(void *), void *arg,
+                     uintptr_t creator_pc);
+Goroutine *new_goroutine(void (*fn)(void *), void *arg, uintptr_t creator_pc);
+void free_closure(Goroutine *g);
+void gfree_put(P *p, Goroutine *g);
+// Traces of every goroutine but skip (Go's tracebackothers).
+void print_goroutines(TraceWriter &w, const Goroutine *skip);
+
+// preempt.cpp.
+// Installs the preemption and SIGQUIT handlers and starts sysmon.
+void preempt_init();
+// p stops for stop_the_world (lock held).
+void stop_p(P *p);
+// The world is stopping: m stops its P and sleeps until it gets one again.
+void stopm_for_world(M *m);
 
 } // namespace go::runtime
 

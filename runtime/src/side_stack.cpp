@@ -138,13 +138,6 @@ void SideStack::release() {
   sp = limit = 0;
 }
 
-size_t SideStack::bytes() const {
-  size_t n = 0;
-  for (SideChunk *c = first; c != nullptr; c = c->next)
-    n += c->size;
-  return n;
-}
-
 } // namespace go::runtime
 
 // Called by plugin-generated code when a side frame does not fit in the

@@ -28,8 +28,6 @@ struct SideStack {
 
   // Frees every chunk (the owner is finished).
   void release();
-  // Bytes in chunks, for statistics.
-  size_t bytes() const;
 };
 
 // Makes `next` the side stack of the calling thread, saving the current one

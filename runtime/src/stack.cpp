@@ -191,6 +191,17 @@ uintptr_t move_stack(Goroutine *g, size_t new_size, uintptr_t live,
   return delta;
 }
 
+// Moves g, switched out, to `fresh`; the caller frees or keeps the old stack.
+// A parked goroutine's wakers write through its channel waiters holding the
+// channels' locks, which g0 has released before moving its stack (proc.cpp):
+// the copy and the waiters' relocation are made holding those locks (Go's
+// syncadjustsudogs), and nothing else is (lockrank.h).
+void relocate_switched_out(Goroutine *g, Stack fresh) {
+  chan_lock_waiting(g);
+  g->sched_sp += relocate_to(g, fresh, g->sched_sp, nullptr, nullptr);
+  chan_unlock_waiting(g);
+}
+
 // Stack goroutine_preempt_stub uses below the resume %rsp, besides the XSAVE
 // area: 11 saved words, 64-byte alignment, goroutine_preempt_park and
 // goroutine_switch's saved context, with room to spare.
@@ -270,7 +281,9 @@ void stack_shrink(Goroutine *g) {
       trace_has_uninstrumented_frames(g) ? GOROUTINE_DEFAULT_RESERVE : 0;
   if (half - used < reserve + kStackGuard)
     return;
-  g->sched_sp += move_stack(g, half, g->sched_sp, nullptr, nullptr);
+  const Stack old = g->stack;
+  relocate_switched_out(g, stack_alloc_at(half, static_cast<uint32_t>(old.hi)));
+  stack_free(old);
   counters.num_stack_shrink.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -283,7 +296,7 @@ bool stack_compact(Goroutine *g, uint64_t goroutines) {
     return false;
   const Stack slot =
       stack_alloc_at(kStackCompactSize, static_cast<uint32_t>(home.hi));
-  g->sched_sp += relocate_to(g, slot, g->sched_sp, nullptr, nullptr);
+  relocate_switched_out(g, slot);
   g->home = home;
   stack_home_park(home);
   return true;

@@ -51,8 +51,6 @@ void stack_free(Stack stack);
 // before using it again.
 void stack_home_park(Stack home);
 void stack_home_unpark(Stack home);
-// Releases the calling thread's stack cache (thread exit).
-void stack_cache_flush();
 // True if addr is in a freed stack kept inaccessible (stackpoison=1).
 bool stack_quarantine_contains(uintptr_t addr);
 // True if addr is in the inaccessible region below a stack (guardpages=1).

@@ -481,8 +481,6 @@ void stack_free(Stack s) {
     arena().give(k, s.lo);
 }
 
-void stack_cache_flush() { cache.flush(); }
-
 namespace {
 // Bytes of parked homes in each page that also holds other stacks.
 AdaptiveMutex parked_mu;

@@ -16,9 +16,6 @@
 
 #include "scheduler.h"
 
-#define GOROUTINE_PARK_PATH                                                    \
-  __attribute__((section("goroutine_park_text"), noinline))
-
 namespace go::runtime {
 namespace {
 

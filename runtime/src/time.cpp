@@ -24,9 +24,6 @@
 
 #include "scheduler.h"
 
-#define GOROUTINE_PARK_PATH                                                    \
-  __attribute__((section("goroutine_park_text"), noinline))
-
 namespace go::runtime {
 
 enum class TimerState : uint8_t { Idle, Waiting, Running, Done };
