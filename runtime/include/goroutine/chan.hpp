@@ -98,7 +98,8 @@ public:
   // room); returns whether it was sent. The rvalue form moves from v only
   // when it returns true: on false, v is left untouched and still the
   // caller's, so a move-only value can be offered again. The lvalue form
-  // sends a copy and never changes v. On a nil channel both return false; on
+  // never changes v: it makes a copy first and sends that (the copy is
+  // destroyed when it cannot be sent). On a nil channel both return false; on
   // a closed one they panic ("send on closed channel"), as send does.
   bool try_send(T &&v) const { return goroutine_chan_send(c_, &v, 0) != 0; }
   bool try_send(const T &v) const { return try_send(T(v)); }
@@ -223,6 +224,8 @@ template <class F> struct IsDefault<DefaultCase<F>> : std::true_type {};
 // A case that receives from ch and calls fn(std::optional<T>) (empty if ch
 // is closed) when chosen. The case holds its own handle to ch (a copy of the
 // handle, not of the channel), so it may be stored and outlive its argument.
+// Copying an lvalue handle costs an atomic increment and decrement of the
+// channel's reference count; a temporary (go::after) is moved in for free.
 // A case on a nil channel is never chosen.
 template <class T, class F = detail::NoHandler>
 detail::RecvCase<T, F> recv_case(chan<T> ch, F fn = {}) {
