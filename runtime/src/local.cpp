@@ -17,7 +17,9 @@
 namespace go::runtime {
 namespace {
 
-constexpr size_t kMaxKeys = 4096;
+// GOROUTINE_MAX_LOCAL_KEYS in goroutine.h; a fixed table keeps the
+// destructor lookup lock-free.
+constexpr size_t kMaxKeys = GOROUTINE_MAX_LOCAL_KEYS;
 using Destructor = void (*)(void *);
 std::atomic<Destructor> destructors[kMaxKeys];
 std::atomic<size_t> num_keys{0};
@@ -80,8 +82,11 @@ using namespace go::runtime;
 extern "C" size_t goroutine_local_key(void (*destroy)(void *)) {
   const size_t key = num_keys.fetch_add(1, std::memory_order_relaxed);
   if (key >= kMaxKeys)
-    on_system_stack(
-        [] { fatal("too many go::local keys (at most %zu)", kMaxKeys); });
+    on_system_stack([] {
+      fatal("too many go::local keys: at most %zu go::local objects may be "
+            "created in a process (keys are never reused)",
+            kMaxKeys);
+    });
   destructors[key].store(destroy, std::memory_order_release);
   return key;
 }

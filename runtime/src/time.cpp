@@ -192,6 +192,14 @@ extern "C" goroutine_timer *goroutine_timer_start(int64_t when, int64_t period,
   return reinterpret_cast<goroutine_timer *>(t);
 }
 
+extern "C" goroutine_timer *
+goroutine_ticker_start(int64_t period, void (*fn)(void *), void *arg) {
+  if (period <= 0) // Go's NewTicker panics alike
+    on_system_stack(
+        [] { panic_message("non-positive interval for go::ticker"); });
+  return goroutine_timer_start(nanotime() + period, period, fn, arg);
+}
+
 extern "C" void goroutine_after_func(int64_t when, void (*fn)(void *),
                                      void *arg) {
   on_system_stack([&] {

@@ -1,6 +1,6 @@
 // go::chan<T>: unbuffered rendezvous, buffered FIFO, close, try_send and
-// try_recv, values moved (never copied), nil channels, shared handles, and
-// many senders and receivers at once.
+// try_recv, values moved (never copied), default-constructed and nil
+// channels, shared handles, and many senders and receivers at once.
 #include <catch2/catch.hpp>
 
 #include "test_helpers.h"
@@ -335,6 +335,80 @@ TEST_CASE("try_send and try_recv never block", "[chan]") {
   CHECK(r.ended);
 }
 
+TEST_CASE("try_send of an rvalue moves it only when it is sent; of an lvalue, "
+          "sends a copy",
+          "[chan]") {
+  struct Result {
+    bool unbuffered_sent = true, kept_unbuffered = false;
+    bool nil_sent = true, kept_nil = false;
+    bool buffered_sent = false, moved_when_sent = false;
+    bool full_sent = true, kept_full = false;
+    bool temporary_sent = false;
+    std::vector<int> received;
+    bool to_waiting = false;
+    bool lvalue_sent = false;
+    std::string lvalue_after;
+    std::optional<std::string> lvalue_got;
+    bool ended = false;
+  };
+  const Result r = test::in_goroutine([] {
+    Result res;
+    // Nobody receives: false, and the move-only value is still ours.
+    go::chan<std::unique_ptr<int>> u;
+    auto p = std::make_unique<int>(7);
+    res.unbuffered_sent = u.try_send(std::move(p));
+    res.kept_unbuffered = p != nullptr && *p == 7;
+    go::chan<std::unique_ptr<int>> nil(nullptr);
+    res.nil_sent = nil.try_send(std::move(p));
+    res.kept_nil = p != nullptr && *p == 7;
+    // Room in the buffer: true, and the value went.
+    go::chan<std::unique_ptr<int>> b(1);
+    res.buffered_sent = b.try_send(std::move(p));
+    res.moved_when_sent = p == nullptr;
+    // Full: false, kept.
+    auto q = std::make_unique<int>(8);
+    res.full_sent = b.try_send(std::move(q));
+    res.kept_full = q != nullptr && *q == 8;
+    res.received.push_back(**b.recv());
+    res.temporary_sent = b.try_send(std::make_unique<int>(9));
+    res.received.push_back(**b.recv());
+    // A parked receiver takes it; the same value is offered until then.
+    go::wait_group wg;
+    wg.add(1);
+    std::unique_ptr<int> got;
+    go::spawn([&] {
+      got = *u.recv();
+      wg.done();
+    });
+    res.to_waiting = test::wait_until([&] { return u.try_send(std::move(q)); });
+    wg.wait();
+    res.received.push_back(got != nullptr ? *got : -1);
+    // An lvalue is sent as a copy and never changed.
+    go::chan<std::string> s(1);
+    std::string text = "kept";
+    res.lvalue_sent = s.try_send(text);
+    res.lvalue_after = text;
+    res.lvalue_got = s.recv();
+    res.ended = test::all_others_ended();
+    return res;
+  });
+  CHECK_FALSE(r.unbuffered_sent);
+  CHECK(r.kept_unbuffered);
+  CHECK_FALSE(r.nil_sent);
+  CHECK(r.kept_nil);
+  CHECK(r.buffered_sent);
+  CHECK(r.moved_when_sent);
+  CHECK_FALSE(r.full_sent);
+  CHECK(r.kept_full);
+  CHECK(r.temporary_sent);
+  CHECK(r.to_waiting);
+  CHECK(r.received == std::vector<int>{7, 9, 8});
+  CHECK(r.lvalue_sent);
+  CHECK(r.lvalue_after == "kept");
+  CHECK(r.lvalue_got == "kept");
+  CHECK(r.ended);
+}
+
 // Counts copies and live instances; channels must only move it.
 struct Counted {
   static inline std::atomic<int> copies{0}, live{0};
@@ -374,7 +448,7 @@ TEST_CASE("values are moved through channels, never copied", "[chan]") {
           c.send(std::move(v));
         }
         Counted t(1000);
-        while (!c.try_send(t)) // t stays ours until it goes
+        while (!c.try_send(std::move(t))) // t stays ours until it goes
           go::yield();
         go::select(go::send_case(c, Counted(2000)));
         c.close();
@@ -458,6 +532,39 @@ TEST_CASE("the nil channel", "[chan]") {
   });
   CHECK_FALSE(r.try_send);
   CHECK_FALSE(r.try_recv);
+}
+
+TEST_CASE("a default-constructed chan is a new unbuffered channel, not nil",
+          "[chan]") {
+  go::chan<int> a, b;
+  CHECK_FALSE(a.is_nil());
+  CHECK(a.cap() == 0);
+  CHECK(a != b); // each is a channel of its own
+  go::chan<int> n = nullptr;
+  CHECK(n.is_nil());
+  struct Result {
+    std::optional<int> rendezvous;
+    size_t chosen = 9;
+    bool ended = false;
+  };
+  const Result r = test::in_goroutine([] {
+    Result res;
+    go::chan<int> c; // Go's make(chan int)
+    go::spawn([c] { c.send(5); });
+    res.rendezvous = c.recv();
+    // Go's nil-channel idiom disables a select case: set the handle to nil.
+    go::chan<int> data(1), ready(1);
+    data.send(1);
+    ready.send(2);
+    go::chan<int> off = data;
+    off = nullptr;
+    res.chosen = go::select(go::recv_case(off), go::recv_case(ready));
+    res.ended = test::all_others_ended();
+    return res;
+  });
+  CHECK(r.rendezvous == 5);
+  CHECK(r.chosen == 1);
+  CHECK(r.ended);
 }
 
 TEST_CASE("copies of a channel handle share one channel", "[chan]") {

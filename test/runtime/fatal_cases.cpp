@@ -184,6 +184,26 @@ int main(int argc, char **argv) {
       for (int i = 0; i < 8; ++i)
         go::yield();
     });
+  } else if (scenario == "ticker-zero") {
+    go::run([] {
+      go::ticker t(std::chrono::milliseconds(0));
+      std::puts("not reached");
+    });
+  } else if (scenario == "ticker-negative") {
+    go::run([] {
+      go::ticker t(std::chrono::milliseconds(-5));
+      std::puts("not reached");
+    });
+  } else if (scenario == "local-keys") {
+    go::run([] {
+      // Keys are never reused: destroyed go::locals count too.
+      for (int i = 0; i < GOROUTINE_MAX_LOCAL_KEYS; ++i)
+        go::local<int> l;
+      std::puts("made the most keys");
+      std::fflush(stdout);
+      go::local<int> one_more;
+      std::puts("not reached");
+    });
   } else if (scenario == "ok") {
     go::run([] { std::puts("ok"); });
   } else {

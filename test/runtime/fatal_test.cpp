@@ -128,6 +128,30 @@ TEST_CASE("a negative wait_group counter panics", "[fatal]") {
   CHECK(trace_header_id(r.err) == 1);
 }
 
+TEST_CASE("a go::ticker with a non-positive period panics as Go's NewTicker "
+          "does",
+          "[fatal]") {
+  for (const char *scenario : {"ticker-zero", "ticker-negative"}) {
+    INFO(scenario);
+    const test::ChildResult r = test::run_fatal_case(scenario);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("panic: non-positive interval for go::ticker"));
+    CHECK(trace_header_id(r.err) == 1);
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("one go::local key too many is a fatal error naming the limit",
+          "[fatal]") {
+  const test::ChildResult r = test::run_fatal_case("local-keys");
+  CHECK(r.exit_code == 2);
+  CHECK(r.out == "made the most keys\n");
+  CHECK_THAT(r.err, Contains("fatal error: too many go::local keys: at most "
+                             "4096 go::local objects may be created in a "
+                             "process (keys are never reused)"));
+  CHECK(trace_header_id(r.err) == 1);
+}
+
 TEST_CASE("unlocking an unlocked go::mutex is a fatal error", "[fatal]") {
   const test::ChildResult r = test::run_fatal_case("unlock-unlocked");
   CHECK(r.exit_code == 2);

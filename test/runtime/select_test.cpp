@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -208,6 +209,60 @@ TEST_CASE("go::after makes a select time out", "[select]") {
   CHECK(r.elapsed_ms >= 20);
   CHECK(r.elapsed_ms < 5000);
   CHECK(r.value_first == 0);
+}
+
+TEST_CASE("a select case holds its own handle to its channel", "[select]") {
+  struct Result {
+    size_t timeout_chosen = 9;
+    bool timed_out = false;
+    bool alive_in_case = false, freed_with_case = false;
+    std::optional<int> from_stored_case;
+    size_t stored_send = 9;
+    std::optional<int> sent_value;
+  };
+  const Result r = test::in_goroutine([] {
+    Result res;
+    // The channel go::after returns is a temporary: the case keeps it.
+    auto timeout = go::recv_case(go::after(10ms));
+    go::chan<int> never;
+    res.timeout_chosen = go::select(go::recv_case(never), timeout);
+    res.timed_out = true;
+    // A case outlives every other handle to its channel, and with it the
+    // value buffered there, until the case is gone.
+    std::optional<int> got;
+    auto make_case = [&got](int value, std::weak_ptr<int> &watch) {
+      go::chan<std::shared_ptr<int>> ch(1);
+      auto v = std::make_shared<int>(value);
+      watch = v;
+      ch.send(std::move(v));
+      return go::recv_case(
+          ch, [&got](std::optional<std::shared_ptr<int>> v) { got = **v; });
+    };
+    std::weak_ptr<int> chosen_value, unchosen_value;
+    go::chan<int> idle;
+    {
+      auto chosen = make_case(5, chosen_value);
+      res.alive_in_case = !chosen_value.expired();
+      go::select(go::recv_case(idle), chosen);
+      res.from_stored_case = got;
+      auto unchosen = make_case(6, unchosen_value);
+      res.alive_in_case = res.alive_in_case && !unchosen_value.expired();
+    }
+    res.freed_with_case = unchosen_value.expired();
+    // The same for a send case.
+    go::chan<int> out(1);
+    auto send = go::send_case(go::chan<int>(out), 3);
+    res.stored_send = go::select(send);
+    res.sent_value = out.recv();
+    return res;
+  });
+  CHECK(r.timeout_chosen == 1);
+  CHECK(r.timed_out);
+  CHECK(r.alive_in_case);
+  CHECK(r.from_stored_case == 5);
+  CHECK(r.freed_with_case);
+  CHECK(r.stored_send == 0);
+  CHECK(r.sent_value == 3);
 }
 
 TEST_CASE("select chooses fairly among ready cases", "[select]") {

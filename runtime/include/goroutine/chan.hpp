@@ -10,9 +10,17 @@
 //              go::recv_case(go::after(100ms), [](auto) { /* timeout */ }),
 //              go::default_case([] { ... }));
 //
-// A chan<T> is a shared handle (copies refer to the same channel), like a Go
-// channel value. chan<T>(nullptr) is Go's nil channel. Values are moved
-// through the channel, never copied.
+// A chan<T> is a shared handle, like a Go channel value: copies refer to the
+// same channel, which lives until its last handle is gone (select cases and
+// timers hold handles too). Values are moved through the channel, never
+// copied.
+//
+// Go's zero channel value is nil; a default-constructed chan<T> is not: it is
+// a new unbuffered channel (`go::chan<T> c;` is Go's `c := make(chan T)`).
+// The nil channel is spelled chan<T>(nullptr), or `c = nullptr`: sending or
+// receiving on it blocks forever, closing it panics, and a select case on it
+// is never chosen, so Go's idiom of disabling a select case by setting its
+// channel to nil works as in Go.
 #ifndef GOROUTINE_CHAN_HPP
 #define GOROUTINE_CHAN_HPP
 
@@ -63,12 +71,13 @@ template <class T> class chan {
 public:
   using value_type = T;
 
-  // An unbuffered channel.
+  // A new unbuffered channel (not nil, unlike Go's zero value: see above).
   chan() : c_(goroutine_chan_make(&detail::kElemOps<T>, 0)) {}
   // A channel with room for `capacity` values (0: unbuffered).
   explicit chan(size_t capacity)
       : c_(goroutine_chan_make(&detail::kElemOps<T>, capacity)) {}
-  // The nil channel: send and receive block forever, close panics.
+  // The nil channel: send and receive block forever, close panics, a select
+  // case on it is never chosen.
   chan(std::nullptr_t) noexcept {}
 
   chan(const chan &o) noexcept : c_(o.c_) { retain(); }
@@ -85,9 +94,15 @@ public:
   // Sends v, blocking until a receiver takes it or there is room in the
   // buffer. Sending on a closed channel panics ("send on closed channel").
   void send(T v) const { goroutine_chan_send(c_, &v, 1); }
-  // Sends v only if that needs no waiting; returns whether it was sent (v is
-  // left as it was when not).
-  bool try_send(T &v) const { return goroutine_chan_send(c_, &v, 0) != 0; }
+  // Sends v only if that needs no waiting (a receiver waits or the buffer has
+  // room); returns whether it was sent. The rvalue form moves from v only
+  // when it returns true: on false, v is left untouched and still the
+  // caller's, so a move-only value can be offered again. The lvalue form
+  // never changes v: it makes a copy first and sends that (the copy is
+  // destroyed when it cannot be sent). On a nil channel both return false; on
+  // a closed one they panic ("send on closed channel"), as send does.
+  bool try_send(T &&v) const { return goroutine_chan_send(c_, &v, 0) != 0; }
+  bool try_send(const T &v) const { return try_send(T(v)); }
 
   // Receives a value, blocking until one is sent; empty once the channel is
   // closed and drained.
@@ -169,8 +184,10 @@ struct NoHandler {
   template <class... A> void operator()(A &&...) const {}
 };
 
+// A case owns a handle to its channel, so it may outlive the expression
+// that named the channel (`auto c = go::recv_case(go::after(1s));`).
 template <class T, class F> struct RecvCase {
-  const chan<T> &ch;
+  chan<T> ch;
   F fn;
   Slot<T> slot;
   void fill(goroutine_select_case &c) {
@@ -187,7 +204,7 @@ template <class T, class F> struct RecvCase {
 };
 
 template <class T, class F> struct SendCase {
-  const chan<T> &ch;
+  chan<T> ch;
   T value;
   F fn;
   void fill(goroutine_select_case &c) {
@@ -205,15 +222,21 @@ template <class F> struct IsDefault<DefaultCase<F>> : std::true_type {};
 } // namespace detail
 
 // A case that receives from ch and calls fn(std::optional<T>) (empty if ch
-// is closed) when chosen.
+// is closed) when chosen. The case holds its own handle to ch (a copy of the
+// handle, not of the channel), so it may be stored and outlive its argument.
+// Copying an lvalue handle costs an atomic increment and decrement of the
+// channel's reference count; a temporary (go::after) is moved in for free.
+// A case on a nil channel is never chosen.
 template <class T, class F = detail::NoHandler>
-detail::RecvCase<T, F> recv_case(const chan<T> &ch, F fn = {}) {
-  return {ch, std::move(fn), {}};
+detail::RecvCase<T, F> recv_case(chan<T> ch, F fn = {}) {
+  return {std::move(ch), std::move(fn), {}};
 }
-// A case that sends v on ch and calls fn() when chosen.
+// A case that sends v on ch and calls fn() when chosen. Like recv_case, it
+// holds its own handle to ch, and the value to send (moved in when v is an
+// rvalue). If another case is chosen, the value is destroyed with the case.
 template <class T, class V, class F = detail::NoHandler>
-detail::SendCase<T, F> send_case(const chan<T> &ch, V &&v, F fn = {}) {
-  return {ch, T(std::forward<V>(v)), std::move(fn)};
+detail::SendCase<T, F> send_case(chan<T> ch, V &&v, F fn = {}) {
+  return {std::move(ch), T(std::forward<V>(v)), std::move(fn)};
 }
 // Go's `default:`: chosen at once when no other case is ready.
 template <class F = detail::NoHandler>

@@ -241,6 +241,11 @@ typedef struct goroutine_timer goroutine_timer;
  * channel without blocking is what it is for). */
 goroutine_timer *goroutine_timer_start(int64_t when, int64_t period,
                                        void (*fn)(void *), void *arg);
+/* Go's time.NewTicker: calls fn(arg) every `period` ns, the first time one
+ * period from now. A period <= 0 panics ("non-positive interval for
+ * go::ticker"). Stop it with goroutine_timer_stop. */
+goroutine_timer *goroutine_ticker_start(int64_t period, void (*fn)(void *),
+                                        void *arg);
 /* Stops t and frees it; returns 1 if it had not fired yet (or is periodic).
  * Every timer from goroutine_timer_start is stopped exactly once; once it
  * returns, fn is not running and never runs again. */
@@ -251,6 +256,9 @@ void goroutine_after_func(int64_t when, void (*fn)(void *), void *arg);
 
 /* ---- Goroutine-local storage ------------------------------------------ */
 
+/* At most this many keys may ever be created in a process: keys are never
+ * reused, and one more is a fatal error naming the limit. */
+#define GOROUTINE_MAX_LOCAL_KEYS 4096
 /* A new key; destroy(value) runs when a goroutine (or thread) that set a
  * non-NULL value ends. */
 size_t goroutine_local_key(void (*destroy)(void *));

@@ -115,16 +115,17 @@ inline constexpr bool kInstrumented = false;
 #endif
 
 // Runs the callable in a runtime-allocated closure and destroys it; the
-// runtime frees the memory. An exception that leaves it finds no handler in
-// any goroutine frame, so std::terminate runs at the throw site and the
-// runtime prints a panic with the full stack.
+// runtime frees the memory. The callable is invoked as an rvalue, as
+// std::thread invokes its decay-copy. An exception that leaves it finds no
+// handler in any goroutine frame, so std::terminate runs at the throw site and
+// the runtime prints a panic with the full stack.
 template <class Fn> void invoke_closure(void *p) {
   Fn *fn = static_cast<Fn *>(p);
   struct Destroy {
     Fn *fn;
     ~Destroy() { fn->~Fn(); }
   } destroy{fn};
-  (*fn)();
+  std::invoke(std::move(*fn));
 }
 
 // Runs a callable that lives elsewhere (go::run's, on the caller's stack).
@@ -161,20 +162,26 @@ template <class F> void run(F &&f) {
   goroutine_run(&detail::invoke_in_place<Fn>, &fn);
 }
 
-// Starts f(args...) as a new goroutine, like Go's `go f(args...)`. f and the
-// arguments are decay-copied (moved when they are rvalues) to the heap; use
-// std::ref to pass by reference. Returns at once.
+// Starts f(args...) as a new goroutine, like Go's `go f(args...)`, with
+// std::thread's rules: f and each argument are decay-copied (moved when they
+// are rvalues, so move-only ones work) into a closure the runtime owns, and
+// moved from there into the call, which happens once. So f receives rvalues:
+// it may take its parameters by value, by const reference or by rvalue
+// reference, but a parameter of type U& needs std::ref (the goroutine must not
+// get a silent copy of what the caller meant to share). Returns at once.
 template <class F, class... Args>
 [[gnu::always_inline]] inline void spawn(F &&f, Args &&...args) {
-  static_assert(std::is_invocable_v<std::decay_t<F> &, std::decay_t<Args> &...>,
-                "go::spawn(f, args...) needs f(args...) to be callable");
+  static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
+                "go::spawn(f, args...) needs f to be callable with the "
+                "arguments as rvalues (like std::thread); pass references "
+                "with std::ref");
   if constexpr (sizeof...(Args) == 0) {
     detail::spawn_closure<std::decay_t<F>>(std::forward<F>(f));
   } else {
     auto call = [fn = std::forward<F>(f),
-                 tuple =
-                     std::make_tuple(std::forward<Args>(args)...)]() mutable {
-      std::apply(fn, tuple);
+                 tuple = std::tuple<std::decay_t<Args>...>(
+                     std::forward<Args>(args)...)]() mutable {
+      std::apply(std::move(fn), std::move(tuple));
     };
     detail::spawn_closure<decltype(call)>(std::move(call));
   }

@@ -9,6 +9,12 @@
 // per-goroutine kind: each goroutine sees its own T, default-constructed on
 // first use and destroyed when the goroutine ends. Outside goroutines each
 // thread has its own.
+//
+// Each go::local object takes a key for the life of the process, and keys are
+// never reused: at most GOROUTINE_MAX_LOCAL_KEYS (4,096) go::local objects
+// may ever be created, counting destroyed ones. One more is a fatal error
+// ("too many go::local keys: at most 4096 ..."). Make them static or global,
+// like thread_local variables, not members of objects created per request.
 #ifndef GOROUTINE_LOCAL_HPP
 #define GOROUTINE_LOCAL_HPP
 

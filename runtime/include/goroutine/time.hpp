@@ -13,7 +13,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <stdexcept>
 
 #include <goroutine/chan.hpp>
 #include <goroutine/goroutine.h>
@@ -66,19 +65,18 @@ chan<clock::time_point> after(std::chrono::duration<Rep, Period> d) {
   return c;
 }
 
-// Delivers the time on `c` every period (Go's time.Ticker). Ticks a slow
-// receiver misses are dropped.
+// Delivers the time on `c` every period (Go's time.Ticker), the first time
+// one period from now. Ticks a slow receiver misses are dropped. A period
+// that is not positive (after rounding to nanoseconds) panics, as Go's
+// NewTicker does: "panic: non-positive interval for go::ticker".
 class ticker {
 public:
   template <class Rep, class Period>
-  explicit ticker(std::chrono::duration<Rep, Period> period) : c(1) {
-    const int64_t ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(period).count();
-    if (ns <= 0)
-      throw std::invalid_argument("non-positive interval for go::ticker");
-    t_ = goroutine_timer_start(goroutine_nanotime() + ns, ns,
-                               &detail::send_time, c.native_handle());
-  }
+  explicit ticker(std::chrono::duration<Rep, Period> period)
+      : c(1), t_(goroutine_ticker_start(
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(period)
+                      .count(),
+                  &detail::send_time, c.native_handle())) {}
   ticker(const ticker &) = delete;
   ticker &operator=(const ticker &) = delete;
   ~ticker() { stop(); }
