@@ -7,7 +7,8 @@
 // prints the numbers. Then the two run again printing their message, as the
 // article's versions do: a call into libc (printf), which was not compiled
 // with the plugin, needs 16 KiB free below it, so a goroutine that prints
-// has at least a 32 KiB stack (docs/stacks.md, "The reserve").
+// has at least a 32 KiB stack (docs/design.md, "The reserve for
+// uninstrumented calls").
 #include <goroutine/goroutine.hpp>
 
 #include <cstdio>

@@ -5,7 +5,8 @@
 // The goroutine records what happens and main prints it afterwards: printing
 // from the goroutine would call into libc, and every call into code that was
 // not compiled with the plugin needs a 16 KiB reserve below it, which would
-// grow this small stack to 32 KiB at once (docs/stacks.md, "The reserve").
+// grow this small stack to 32 KiB at once (docs/design.md, "The reserve for
+// uninstrumented calls").
 #include <goroutine/goroutine.hpp>
 
 #include <cstdio>

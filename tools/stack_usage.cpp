@@ -1,6 +1,6 @@
 // stack_usage: how much stack calls into libc, libm and libstdc++ use on this
 // machine. The plugin's reserve below uninstrumented calls (16 KiB) and the
-// smaller libm reserve (2 KiB) are chosen from these numbers (docs/stacks.md).
+// smaller libm reserve (2 KiB) are chosen from these numbers (docs/design.md, "The reserve for uninstrumented calls").
 //
 // Each case runs in a fresh process (so a first call pays for the dynamic
 // linker's lazy binding inside shared libraries, which -z now on the

@@ -55,8 +55,8 @@
 // again at the next go::run.
 //
 // Preemption, sysmon and stopping the world are in preempt.cpp; the C entry
-// points (spawn, go::run, traces) in api.cpp. docs/design.md, sections 7
-// and 8, and docs/scheduler.md give the reasons and measurements.
+// points (spawn, go::run, traces) in api.cpp. docs/design.md, sections 10
+// and 11, gives the reasons.
 #include <cstdlib>
 #include <cstring>
 #include <ctime>

@@ -180,7 +180,7 @@ void on_fault(int sig, siginfo_t *info, void *uctx) {
     print("goroutine %llu accessed %#lx, in a stack that a goroutine has moved "
           "away from: a pointer into a goroutine stack was kept where stack "
           "moves cannot update it (in the heap, a global, another stack or a "
-          "register of uninstrumented code); see docs/stacks.md, \"The "
+          "register of uninstrumented code); see docs/guide.md, \"The "
           "pointer contract\"",
           static_cast<unsigned long long>(g->id),
           static_cast<unsigned long>(addr));

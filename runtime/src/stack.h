@@ -20,7 +20,7 @@ namespace go::runtime {
 //   a libc leaf without a reserve (memcpy...): 8 + 64           =  72
 //   a failing check: two return addresses + morestack.S's
 //   fast path (16 bytes) before it leaves the stack             =  32
-// Worst case 255 + 48 + 136 = 439 bytes; docs/stacks.md has the details.
+// Worst case 255 + 48 + 136 = 439 bytes; docs/design.md, section 1, has the details.
 constexpr size_t kStackGuard = GOROUTINE_STACK_GUARD;
 
 // A limit no %rsp can pass: every prologue check fails and traps into

@@ -199,7 +199,7 @@ torture_of() { # lib program
 }
 
 # Programs that store the address of a local where a stack move cannot
-# update it (docs/escape.md): libxml2/testchar passes its local
+# update it (docs/guide.md, "The pointer contract"): libxml2/testchar passes its local
 # `char data[5]` to xmlParserInputBufferCreateStatic, which keeps it in a heap
 # buffer; Oniguruma's compiler keeps `&uslist`, a local, in heap CallNodes
 # (regcomp.c: cn->unset_addr_list). The escape analysis moves both locals to

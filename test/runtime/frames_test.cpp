@@ -113,7 +113,7 @@ TEST_CASE("VLAs of growing sizes", "[frames]") {
 __attribute__((noinline)) uint64_t alloca_loop(int rounds) {
   // alloca() in a loop: every block stays until the function returns. The
   // pointers to the blocks are kept on the stack too (in the heap, they would
-  // escape: see docs/stacks.md).
+  // escape: see docs/design.md).
   unsigned char *blocks[64];
   for (int i = 0; i < rounds; ++i) {
     auto *p = static_cast<unsigned char *>(alloca(1500));

@@ -140,7 +140,7 @@ void goroutine_chan_release(goroutine_chan *c);
 
 /* The goroutine plugin knows that the runtime may keep `elem`, `received`
  * and `cases` below while the caller is parked, and relocates them when its
- * stack moves: passing them is not an escape (docs/escape.md). */
+ * stack moves: passing them is not an escape (docs/design.md, "Escape analysis"). */
 
 /* Sends *elem (moved). Blocks unless block == 0; returns 1 when sent, 0 when
  * block == 0 and it could not be sent now. A send on a closed channel panics;

@@ -5,7 +5,7 @@
 //
 // A goroutine may run on a different OS thread after any blocking point, so
 // `thread_local` variables are per thread, not per goroutine
-// (docs/scheduler.md, "What moves with a goroutine"). go::local<T> is the
+// (docs/guide.md, "What stays with the thread"). go::local<T> is the
 // per-goroutine kind: each goroutine sees its own T, default-constructed on
 // first use and destroyed when the goroutine ends. Outside goroutines each
 // thread has its own.

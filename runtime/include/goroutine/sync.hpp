@@ -2,7 +2,7 @@
 //
 // These park the goroutine, never the OS thread: a std::mutex held across a
 // blocking point stops every goroutine queued on that thread's P, which is
-// the pitfall these types exist for (docs/scheduler.md).
+// the pitfall these types exist for (docs/guide.md, "Sync").
 //
 //   go::mutex mu;          std::lock_guard<go::mutex> lock(mu);
 //   go::rwmutex rw;        std::shared_lock<go::rwmutex> read(rw);
