@@ -227,8 +227,8 @@ TEST_CASE("a select case holds its own handle to its channel", "[select]") {
     go::chan<int> never;
     res.timeout_chosen = go::select(go::recv_case(never), timeout);
     res.timed_out = true;
-    // A case outlives every other handle to its channel, and with it the
-    // value buffered there, until the case is gone.
+    // A case given its channel by move outlives every other handle to the
+    // channel, and with it the value buffered there, until the case is gone.
     std::optional<int> got;
     auto make_case = [&got](int value, std::weak_ptr<int> &watch) {
       go::chan<std::shared_ptr<int>> ch(1);
@@ -236,7 +236,8 @@ TEST_CASE("a select case holds its own handle to its channel", "[select]") {
       watch = v;
       ch.send(std::move(v));
       return go::recv_case(
-          ch, [&got](std::optional<std::shared_ptr<int>> v) { got = **v; });
+          std::move(ch),
+          [&got](std::optional<std::shared_ptr<int>> v) { got = **v; });
     };
     std::weak_ptr<int> chosen_value, unchosen_value;
     go::chan<int> idle;

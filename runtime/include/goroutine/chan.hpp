@@ -184,14 +184,25 @@ struct NoHandler {
   template <class... A> void operator()(A &&...) const {}
 };
 
-// A case owns a handle to its channel, so it may outlive the expression
-// that named the channel (`auto c = go::recv_case(go::after(1s));`).
-template <class T, class F> struct RecvCase {
+// How a case holds its channel, as std::views::all holds a range: a
+// temporary (`go::recv_case(go::after(1s))`) is moved into the case and lives
+// as long as it; a named channel is referred to, so building a case costs no
+// reference counting. A case must not outlive a named channel it refers to.
+template <class T, bool Owned> struct CaseChan {
   chan<T> ch;
+  goroutine_chan *get() const { return ch.native_handle(); }
+};
+template <class T> struct CaseChan<T, false> {
+  const chan<T> *ch;
+  goroutine_chan *get() const { return ch->native_handle(); }
+};
+
+template <class T, class F, bool Owned> struct RecvCase {
+  CaseChan<T, Owned> ch;
   F fn;
   Slot<T> slot;
   void fill(goroutine_select_case &c) {
-    c = {ch.native_handle(), slot.bytes, GOROUTINE_SELECT_RECV, 0};
+    c = {ch.get(), slot.bytes, GOROUTINE_SELECT_RECV, 0};
   }
   void finish(const goroutine_select_case &c) {
     if (c.received) {
@@ -203,12 +214,12 @@ template <class T, class F> struct RecvCase {
   }
 };
 
-template <class T, class F> struct SendCase {
-  chan<T> ch;
+template <class T, class F, bool Owned> struct SendCase {
+  CaseChan<T, Owned> ch;
   T value;
   F fn;
   void fill(goroutine_select_case &c) {
-    c = {ch.native_handle(), &value, GOROUTINE_SELECT_SEND, 0};
+    c = {ch.get(), &value, GOROUTINE_SELECT_SEND, 0};
   }
   void finish(const goroutine_select_case &) { fn(); }
 };
@@ -222,21 +233,28 @@ template <class F> struct IsDefault<DefaultCase<F>> : std::true_type {};
 } // namespace detail
 
 // A case that receives from ch and calls fn(std::optional<T>) (empty if ch
-// is closed) when chosen. The case holds its own handle to ch (a copy of the
-// handle, not of the channel), so it may be stored and outlive its argument.
-// Copying an lvalue handle costs an atomic increment and decrement of the
-// channel's reference count; a temporary (go::after) is moved in for free.
-// A case on a nil channel is never chosen.
+// is closed) when chosen. A temporary channel is moved into the case, so
+// `auto c = go::recv_case(go::after(1s));` may be kept and used later; a
+// named channel is referred to and must outlive the case (see CaseChan). A
+// case on a nil channel is never chosen.
 template <class T, class F = detail::NoHandler>
-detail::RecvCase<T, F> recv_case(chan<T> ch, F fn = {}) {
-  return {std::move(ch), std::move(fn), {}};
+detail::RecvCase<T, F, false> recv_case(const chan<T> &ch, F fn = {}) {
+  return {{&ch}, std::move(fn), {}};
 }
-// A case that sends v on ch and calls fn() when chosen. Like recv_case, it
-// holds its own handle to ch, and the value to send (moved in when v is an
-// rvalue). If another case is chosen, the value is destroyed with the case.
+template <class T, class F = detail::NoHandler>
+detail::RecvCase<T, F, true> recv_case(chan<T> &&ch, F fn = {}) {
+  return {{std::move(ch)}, std::move(fn), {}};
+}
+// A case that sends v on ch and calls fn() when chosen. It holds its channel
+// as recv_case does, and the value to send (moved in when v is an rvalue). If
+// another case is chosen, the value is destroyed with the case.
 template <class T, class V, class F = detail::NoHandler>
-detail::SendCase<T, F> send_case(chan<T> ch, V &&v, F fn = {}) {
-  return {std::move(ch), T(std::forward<V>(v)), std::move(fn)};
+detail::SendCase<T, F, false> send_case(const chan<T> &ch, V &&v, F fn = {}) {
+  return {{&ch}, T(std::forward<V>(v)), std::move(fn)};
+}
+template <class T, class V, class F = detail::NoHandler>
+detail::SendCase<T, F, true> send_case(chan<T> &&ch, V &&v, F fn = {}) {
+  return {{std::move(ch)}, T(std::forward<V>(v)), std::move(fn)};
 }
 // Go's `default:`: chosen at once when no other case is ready.
 template <class F = detail::NoHandler>
