@@ -29,7 +29,7 @@ namespace {
 
 // libc functions with no stack frame of their own on x86-64 glibc 2.36
 // (hand-written assembly or trivial leaves; checked with
-// tools/measure-stack-usage). With -z now they are called without the lazy
+// tools/stack_usage.cpp). With -z now they are called without the lazy
 // binding resolver.
 const StringSet<> &leafLibcFunctions() {
   static const StringSet<> Set = {

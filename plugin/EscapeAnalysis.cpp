@@ -1,5 +1,4 @@
-//===- EscapeAnalysis.cpp - Which locals' addresses leave the stack
-//--------===//
+//===- EscapeAnalysis.cpp - Which locals' addresses leave the stack -------===//
 //
 // Go's escape analysis, for LLVM IR. A goroutine stack moves; a move fixes
 // the pointers into it that are in the stack itself or in registers, and no

@@ -52,7 +52,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/Instructions.h"
-#include "llvm/IR/Module.h"
+#include "llvm/Support/Debug.h"
 
 using namespace llvm;
 
@@ -142,6 +142,10 @@ public:
   bool run() {
     realignLocals();
     const bool Dynamic = checkDynamicAllocas();
+    LLVM_DEBUG({
+      if (Dynamic && Options.InsertReserveChecks)
+        dbgs() << F.getName() << ": has dynamic allocas, elides no check\n";
+    });
     if (Options.InsertReserveChecks)
       checkCalls(/*Elide=*/!Dynamic);
     if (Changed)
@@ -159,6 +163,7 @@ private:
           if (std::optional<TypeSize> Size = AI->getAllocationSize(DL))
             Over.push_back({AI, Size->getFixedValue()});
     for (auto [AI, Size] : Over) {
+      LLVM_DEBUG(dbgs() << F.getName() << ": realign by hand: " << *AI << "\n");
       realign(AI, Size);
       Changed = true;
     }
@@ -173,6 +178,8 @@ private:
           if (!AI->isStaticAlloca())
             Dynamic.push_back(AI);
     for (AllocaInst *AI : Dynamic) {
+      LLVM_DEBUG(dbgs() << F.getName() << ": check before dynamic alloca "
+                        << *AI << "\n");
       insertDynamicCheck(AI, dynamicAllocaBytes(AI));
       ++NumAllocaChecks;
       Changed = true;
@@ -210,9 +217,14 @@ private:
           Sites.push_back({&I, R});
       for (auto [I, R] : Sites) {
         if (Elide && Covered >= R) {
+          LLVM_DEBUG(dbgs() << F.getName() << ": reserve " << R
+                            << " covered by a dominating check of " << Covered
+                            << ":" << *I << "\n");
           ++NumReserveElided;
           continue;
         }
+        LLVM_DEBUG(dbgs() << F.getName() << ": reserve check of " << R
+                          << " before" << *I << "\n");
         insertReserveCheck(I, R);
         ++NumReserveChecks;
         Changed = true;
@@ -232,20 +244,13 @@ private:
 
 } // namespace
 
-PreservedAnalyses StackChecksPass::run(Module &M, ModuleAnalysisManager &MAM) {
-  FunctionAnalysisManager &FAM =
-      MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
-  bool Changed = false;
-  for (Function &F : M) {
-    if (!isInstrumented(F))
-      continue;
-    DominatorTree &DT = FAM.getResult<DominatorTreeAnalysis>(F);
-    if (FunctionChecks(F, DT, Options).run()) {
-      Changed = true;
-      FAM.invalidate(F, PreservedAnalyses::none());
-    }
-  }
-  return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
+PreservedAnalyses StackChecksPass::run(Function &F,
+                                       FunctionAnalysisManager &FAM) {
+  if (!isInstrumented(F))
+    return PreservedAnalyses::all();
+  DominatorTree &DT = FAM.getResult<DominatorTreeAnalysis>(F);
+  return FunctionChecks(F, DT, Options).run() ? PreservedAnalyses::none()
+                                              : PreservedAnalyses::all();
 }
 
 } // namespace goroutine
