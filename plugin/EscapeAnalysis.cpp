@@ -34,6 +34,8 @@
 // set changes reaches a fixpoint. A pointer stored into a non-escaping local
 // does not escape: at -O0, `int *q = &a; *q = 1;` keeps `a` on the stack.
 //
+// What users see of it, and its limits: docs/escape.md.
+//
 //===----------------------------------------------------------------------===//
 
 #include "EscapeAnalysis.h"

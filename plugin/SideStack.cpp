@@ -31,6 +31,9 @@
 // the ABI puts on the machine stack, which stack moves relocate only while
 // the va_list is on that stack too.
 //
+// The rules this keeps, and the runtime side: docs/escape.md (the side
+// stack) and docs/design.md (escape analysis, the side stack).
+//
 //===----------------------------------------------------------------------===//
 
 #include "SideStack.h"

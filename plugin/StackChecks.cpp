@@ -41,6 +41,9 @@
 // The checks call from inline assembly, which the compiler does not see as a
 // call, so functions that get one are marked "noredzone".
 //
+// Why each check is needed and how the sizes were chosen: docs/design.md
+// (the prologue check; the reserve for uninstrumented calls).
+//
 //===----------------------------------------------------------------------===//
 
 #include "StackChecks.h"
