@@ -6,7 +6,7 @@
 //    plugin's own entry check);
 //  - the goroutine runtime: C names starting with goroutine_ or __goroutine_
 //    and C++ names in namespace go (_ZN2go...), whose stack use the runtime
-//    bounds (docs/stacks.md);
+//    bounds (docs/design.md, "The reserve for uninstrumented calls");
 //  - a short list of libc leaf functions that use no stack of their own
 //    (memcpy, strlen, ...), which fit in the guard area below the limit;
 //  - LLVM intrinsics that become instructions or those leaf functions.
@@ -31,7 +31,7 @@ namespace {
 
 // libc functions with no stack frame of their own on x86-64 glibc 2.36
 // (hand-written assembly or trivial leaves; checked with
-// tools/measure-stack-usage). With -z now they are called without the lazy
+// tools/stack_usage.cpp). With -z now they are called without the lazy
 // binding resolver.
 const StringSet<> &leafLibcFunctions() {
   static const StringSet<> Set = {

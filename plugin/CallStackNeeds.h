@@ -1,4 +1,4 @@
-//===- CallStackNeeds.h - How much stack a call may need -------*- C++ -*-===//
+//===- CallStackNeeds.h - How much stack a call may need --------*- C++ -*-===//
 //
 // Analysis for StackChecks: which calls reach code that checks its own stack
 // (instrumented functions, the runtime), which reach code that was not

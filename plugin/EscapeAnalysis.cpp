@@ -1,5 +1,4 @@
-//===- EscapeAnalysis.cpp - Which locals' addresses leave the stack
-//--------===//
+//===- EscapeAnalysis.cpp - Which locals' addresses leave the stack -------===//
 //
 // Go's escape analysis, for LLVM IR. A goroutine stack moves; a move fixes
 // the pointers into it that are in the stack itself or in registers, and no
@@ -34,6 +33,9 @@
 // Everything is monotone, so iterating the function's instructions until no
 // set changes reaches a fixpoint. A pointer stored into a non-escaping local
 // does not escape: at -O0, `int *q = &a; *q = 1;` keeps `a` on the stack.
+//
+// What users see of it, and its limits: docs/guide.md, "Escape analysis
+// remarks"; the design: docs/design.md, "Escape analysis".
 //
 //===----------------------------------------------------------------------===//
 

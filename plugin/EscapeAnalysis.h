@@ -1,5 +1,4 @@
-//===- EscapeAnalysis.h - Which locals' addresses leave the stack -*- C++
-//-*-===//
+//===- EscapeAnalysis.h - Which addresses leave the stack -------*- C++ -*-===//
 //
 // For every local (alloca) and every heap allocation of a function, decides
 // whether its address can be stored anywhere other than the same goroutine's

@@ -1,5 +1,4 @@
-//===- GoroutineEscape.h - Escape analysis and what follows from it -*- C++
-//-*-===//
+//===- GoroutineEscape.h - Escape analysis and what follows -----*- C++ -*-===//
 //
 // Runs EscapeAnalysis over the module, reports each decision as an
 // optimization remark in Go's words (pass name goroutine-escape), turns heap

@@ -21,6 +21,7 @@
 //   no-side-stack    leave escaping locals on the movable stack (measurement)
 //   no-heap-to-stack keep every heap allocation on the heap
 //   escape-verbose   explain every escape, like go build -gcflags=-m=2
+// parsed by parsePluginArgument (Options.cpp), as the opt plugin's are.
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,39 +58,14 @@ class GoroutineAction : public clang::PluginASTAction {
 protected:
   bool ParseArgs(const clang::CompilerInstance &CI,
                  const std::vector<std::string> &Args) override {
-    clang::DiagnosticsEngine &D = CI.getDiagnostics();
-    for (const std::string &Arg : Args) {
-      StringRef Key = StringRef(Arg).split('=').first;
-      StringRef Value = StringRef(Arg).split('=').second;
-      uint64_t N = 0;
-      if (Key == "reserve" || Key == "libm-reserve") {
-        if (Value.getAsInteger(10, N) || N < 256 || N > (1u << 30)) {
-          D.Report(D.getCustomDiagID(
-              clang::DiagnosticsEngine::Error,
-              "goroutine plugin: '%0' needs a byte count between 256 and "
-              "1073741824"))
-              << Arg;
-          return false;
-        }
-        (Key == "reserve" ? Options.Reserve : Options.LibmReserve) = N;
-      } else if (Arg == "no-reserve") {
-        Options.InsertReserveChecks = false;
-      } else if (Arg == "no-side-stack") {
-        Options.MoveEscapingLocals = false;
-      } else if (Arg == "no-heap-to-stack") {
-        Options.HeapToStack = false;
-      } else if (Arg == "escape-verbose") {
-        Options.EscapeVerbose = true;
-      } else {
-        D.Report(D.getCustomDiagID(
-            clang::DiagnosticsEngine::Error,
-            "goroutine plugin: unknown argument '%0' (known: reserve=N, "
-            "libm-reserve=N, no-reserve, no-side-stack, no-heap-to-stack, "
-            "escape-verbose)"))
-            << Arg;
+    for (const std::string &Arg : Args)
+      if (Error E = parsePluginArgument(Arg, Options)) {
+        clang::DiagnosticsEngine &D = CI.getDiagnostics();
+        D.Report(D.getCustomDiagID(clang::DiagnosticsEngine::Error,
+                                   "goroutine plugin: %0"))
+            << toString(std::move(E));
         return false;
       }
-    }
     return true;
   }
 
@@ -109,14 +85,14 @@ protected:
           [](ModulePassManager &MPM, OptimizationLevel) {
             MPM.addPass(ThreadMigrationPass());
           });
-      PB.registerOptimizerLastEPCallback(
-          [Opts](ModulePassManager &MPM, OptimizationLevel) {
-            MPM.addPass(DropNakedSplitStackPass());
-            MPM.addPass(VariadicSplitPass());
-            MPM.addPass(GoroutineEscapePass(Opts));
-            MPM.addPass(StackChecksPass(Opts));
-            MPM.addPass(StripAddedDebugInfoPass(Opts));
-          });
+      PB.registerOptimizerLastEPCallback([Opts](ModulePassManager &MPM,
+                                                OptimizationLevel) {
+        MPM.addPass(DropNakedSplitStackPass());
+        MPM.addPass(VariadicSplitPass());
+        MPM.addPass(GoroutineEscapePass(Opts));
+        MPM.addPass(createModuleToFunctionPassAdaptor(StackChecksPass(Opts)));
+        MPM.addPass(StripAddedDebugInfoPass(Opts));
+      });
     });
     return std::make_unique<clang::ASTConsumer>();
   }

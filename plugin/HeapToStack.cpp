@@ -25,6 +25,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
+#include "llvm/Support/Debug.h"
 
 using namespace llvm;
 
@@ -78,6 +79,9 @@ void moveOneToStack(CallBase &Alloc, ArrayRef<const CallBase *> Frees,
   const std::optional<APInt> AllocSize = getAllocSize(&Alloc, &TLI);
   // NOLINTNEXTLINE(bugprone-unchecked-optional-access): whyStaysOnHeap checked
   const uint64_t Size = AllocSize->getZExtValue();
+  LLVM_DEBUG(dbgs() << F.getName() << ": to a stack slot of " << Size
+                    << " bytes:" << Alloc << " (" << Frees.size()
+                    << " frees deleted)\n");
   Type *I8 = Type::getInt8Ty(F.getContext());
   IRBuilder<> EB(&*F.getEntryBlock().getFirstInsertionPt());
   AllocaInst *Slot = EB.CreateAlloca(

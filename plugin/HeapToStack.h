@@ -1,5 +1,4 @@
-//===- HeapToStack.h - Stack allocation for heap objects that stay --*- C++
-//-*-===//
+//===- HeapToStack.h - Heap objects that stay go on the stack ---*- C++ -*-===//
 //
 // Turns malloc/calloc/operator new calls whose result does not escape, whose
 // size is a small constant and which are freed on every path into stack

@@ -31,6 +31,9 @@
 // the ABI puts on the machine stack, which stack moves relocate only while
 // the va_list is on that stack too.
 //
+// The rules this keeps, and the runtime side: docs/design.md, "The side
+// stack and heap-to-stack".
+//
 //===----------------------------------------------------------------------===//
 
 #include "SideStack.h"
@@ -40,6 +43,7 @@
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/Debug.h"
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
 
 #include <goroutine/abi.h>
@@ -150,99 +154,117 @@ bool canResumeNormally(const LandingPadInst &LP) {
   return CB == nullptr || !CB->doesNotReturn();
 }
 
-} // namespace
-
-bool canMoveToSideStack(const AllocaInst &AI) {
-  for (const User *U : AI.users())
-    if (const auto *II = dyn_cast<IntrinsicInst>(U))
-      if (II->getIntrinsicID() == Intrinsic::vastart ||
-          (II->getIntrinsicID() == Intrinsic::vacopy &&
-           II->getArgOperand(0) == &AI))
-        return false;
-  return true;
-}
-
-bool moveToSideStack(Function &F, ArrayRef<AllocaInst *> Escaping) {
-  SmallVector<Instruction *, 4> Restores; // landing pads, setjmp returns
+// Where F's side stack pointer must be set again: after landing pads that
+// resume normally and calls that return twice (F's own pointer), and before
+// returns (the caller's).
+struct RestorePoints {
+  SmallVector<Instruction *, 4> Unwinds; // landing pads, setjmp returns
   SmallVector<ReturnInst *, 4> Returns;
+};
+
+RestorePoints findRestorePoints(Function &F) {
+  RestorePoints P;
   for (BasicBlock &BB : F)
     for (Instruction &I : BB) {
       if (const auto *LP = dyn_cast<LandingPadInst>(&I)) {
         if (canResumeNormally(*LP))
-          Restores.push_back(&I);
+          P.Unwinds.push_back(&I);
       } else if (returnsTwice(I)) {
-        Restores.push_back(&I);
+        P.Unwinds.push_back(&I);
       } else if (auto *RI = dyn_cast<ReturnInst>(&I))
-        Returns.push_back(RI);
+        P.Returns.push_back(RI);
     }
-  if (Escaping.empty() && Restores.empty())
-    return false;
+  return P;
+}
 
-  Module &M = *F.getParent();
-  const DataLayout &DL = M.getDataLayout();
-  const Runtime RT(M);
+// The static part of the side stack frame: escaping static allocas, largest
+// alignment first (ties in program order), at increasing offsets.
+struct FrameLayout {
+  SmallVector<AllocaInst *, 8> Locals;
+  SmallVector<uint64_t, 8> Offsets;
+  uint64_t Size = 0;
+  uint64_t Align = MinAlign;
+};
 
-  SmallVector<AllocaInst *, 8> Static, Dynamic;
-  for (AllocaInst *AI : Escaping) {
-    eraseLifetimeMarkers(AI); // they describe machine-stack slots
-    (AI->isStaticAlloca() ? Static : Dynamic).push_back(AI);
-  }
-
-  // The static frame: largest alignment first (ties in program order).
-  std::sort(Static.begin(), Static.end(), [&](AllocaInst *A, AllocaInst *B) {
+FrameLayout layOutFrame(SmallVector<AllocaInst *, 8> Locals,
+                        const DataLayout &DL) {
+  std::sort(Locals.begin(), Locals.end(), [&](AllocaInst *A, AllocaInst *B) {
     if (A->getAlign() != B->getAlign())
       return A->getAlign() > B->getAlign();
     return A->comesBefore(B);
   });
-  uint64_t FrameSize = 0, FrameAlign = MinAlign;
-  SmallVector<uint64_t, 8> Offsets;
-  for (AllocaInst *AI : Static) {
+  FrameLayout L;
+  L.Locals = std::move(Locals);
+  for (AllocaInst *AI : L.Locals) {
     const std::optional<TypeSize> AllocSize = AI->getAllocationSize(DL);
     // NOLINTNEXTLINE(bugprone-unchecked-optional-access): static allocas
     const uint64_t Size = std::max<uint64_t>(AllocSize->getFixedValue(), 1);
-    FrameSize = alignTo(FrameSize, AI->getAlign().value());
-    Offsets.push_back(FrameSize);
-    FrameSize += Size;
-    FrameAlign = std::max<uint64_t>(FrameAlign, AI->getAlign().value());
+    L.Size = alignTo(L.Size, AI->getAlign().value());
+    L.Offsets.push_back(L.Size);
+    L.Size += Size;
+    L.Align = std::max<uint64_t>(L.Align, AI->getAlign().value());
   }
-  FrameSize = alignTo(FrameSize, FrameAlign);
+  L.Size = alignTo(L.Size, L.Align);
+  return L;
+}
 
-  // Entry: save the caller's side stack, allocate the frame.
-  BasicBlock &Entry = F.getEntryBlock();
-  Instruction *AfterAllocas = &*Entry.getFirstNonPHIOrDbgOrAlloca();
-  IRBuilder<> B(AfterAllocas);
-  Value *CallerSP = RT.load(B, RT.SP, "side.caller.sp");
-  Value *CallerLimit = RT.load(B, RT.Limit, "side.caller.limit");
-  Value *Top = CallerSP, *TopLimit = CallerLimit;
-  if (FrameSize > 0) {
-    std::tie(Top, TopLimit) =
-        emitAllocation(RT, AfterAllocas, B.getInt64(FrameSize), FrameAlign,
-                       CallerSP, CallerLimit);
+// Rewrites one function to use the side stack. The steps run in the order
+// moveToSideStack calls them; each inserts its code where the previous ones
+// left the insertion points.
+class SideStackFrame {
+public:
+  explicit SideStackFrame(Function &F)
+      : F(F), DL(F.getDataLayout()), RT(*F.getParent()),
+        AfterAllocas(&*F.getEntryBlock().getFirstNonPHIOrDbgOrAlloca()) {}
+
+  // Entry: remember the caller's side stack, which is also the top until a
+  // frame is allocated.
+  void saveCallerSideStack() {
+    IRBuilder<> B(AfterAllocas);
+    CallerSP = RT.load(B, RT.SP, "side.caller.sp");
+    CallerLimit = RT.load(B, RT.Limit, "side.caller.limit");
+    Top = CallerSP;
+    TopLimit = CallerLimit;
+  }
+
+  // Entry: allocates the static frame and makes its locals slots in it.
+  void allocateStaticFrame(const FrameLayout &L) {
+    if (L.Size == 0)
+      return;
+    IRBuilder<> B(AfterAllocas);
+    std::tie(Top, TopLimit) = emitAllocation(
+        RT, AfterAllocas, B.getInt64(L.Size), L.Align, CallerSP, CallerLimit);
     B.SetInsertPoint(AfterAllocas);
     Value *Base = B.CreateIntToPtr(Top, B.getPtrTy(), "side.frame.ptr");
-    for (auto [AI, Offset] : zip(Static, Offsets)) {
+    for (auto [AI, Offset] : zip(L.Locals, L.Offsets)) {
       Value *Slot = B.CreateInBoundsGEP(B.getInt8Ty(), Base, B.getInt64(Offset),
                                         AI->getName());
+      LLVM_DEBUG(dbgs() << F.getName() << ": side stack frame offset " << Offset
+                        << ": " << *AI << "\n");
       AI->replaceAllUsesWith(Slot);
       AI->eraseFromParent();
       ++NumMoved;
     }
+    Allocated = true;
     ++NumFrames;
   }
 
-  // With dynamic side allocations the top moves: landing pads read it from
-  // two slots on the machine stack.
-  AllocaInst *TopSlot = nullptr, *LimitSlot = nullptr;
-  if (!Dynamic.empty()) {
-    IRBuilder<> EB(&*Entry.getFirstInsertionPt());
+  // With dynamic side allocations the top moves: it is kept in two slots on
+  // the machine stack, which landing pads and stackrestores read.
+  void keepTopInSlots() {
+    IRBuilder<> EB(&*F.getEntryBlock().getFirstInsertionPt());
     TopSlot = EB.CreateAlloca(EB.getInt64Ty(), nullptr, "side.top");
     LimitSlot = EB.CreateAlloca(EB.getInt64Ty(), nullptr, "side.top.limit");
-    B.SetInsertPoint(AfterAllocas);
+    IRBuilder<> B(AfterAllocas);
     B.CreateStore(Top, TopSlot);
     B.CreateStore(TopLimit, LimitSlot);
   }
-  for (AllocaInst *AI : Dynamic) {
-    B.SetInsertPoint(AI);
+
+  // A VLA or alloca(): allocated on the side stack where it was.
+  void allocateDynamic(AllocaInst *AI) {
+    LLVM_DEBUG(dbgs() << F.getName() << ": dynamic side allocation: " << *AI
+                      << "\n");
+    IRBuilder<> B(AI);
     Value *Count = B.CreateZExtOrTrunc(AI->getArraySize(), B.getInt64Ty());
     Value *Bytes = B.CreateMul(
         Count, B.getInt64(DL.getTypeAllocSize(AI->getAllocatedType())));
@@ -257,11 +279,13 @@ bool moveToSideStack(Function &F, ArrayRef<AllocaInst *> Escaping) {
     Ptr->takeName(AI);
     AI->replaceAllUsesWith(Ptr);
     AI->eraseFromParent();
+    Allocated = true;
     ++NumMoved;
   }
-  if (!Dynamic.empty()) {
-    // stacksave/stackrestore scopes (a VLA in a loop) free side allocations
-    // too.
+
+  // stacksave/stackrestore scopes (a VLA in a loop) free side allocations
+  // too: each stackrestore sets the top saved at its stacksave.
+  void freeAtStackRestores() {
     SmallVector<IntrinsicInst *, 4> Saves;
     for (BasicBlock &BB : F)
       for (Instruction &I : BB)
@@ -269,7 +293,7 @@ bool moveToSideStack(Function &F, ArrayRef<AllocaInst *> Escaping) {
             II && II->getIntrinsicID() == Intrinsic::stacksave)
           Saves.push_back(II);
     for (IntrinsicInst *Save : Saves) {
-      B.SetInsertPoint(Save->getNextNode());
+      IRBuilder<> B(Save->getNextNode());
       Value *SavedTop = B.CreateLoad(B.getInt64Ty(), TopSlot);
       Value *SavedLimit = B.CreateLoad(B.getInt64Ty(), LimitSlot);
       for (User *U : Save->users())
@@ -284,27 +308,87 @@ bool moveToSideStack(Function &F, ArrayRef<AllocaInst *> Escaping) {
   }
 
   // Landing pads and setjmp returns: this function's own side stack again.
-  for (Instruction *I : Restores) {
-    B.SetInsertPoint(isa<LandingPadInst>(I)
-                         ? &*I->getParent()->getFirstInsertionPt()
-                         : I->getNextNode());
-    Value *T = TopSlot != nullptr ? B.CreateLoad(B.getInt64Ty(), TopSlot) : Top;
-    Value *L = LimitSlot != nullptr ? B.CreateLoad(B.getInt64Ty(), LimitSlot)
-                                    : TopLimit;
-    RT.set(B, T, L);
+  void restoreOwnAfter(ArrayRef<Instruction *> Unwinds) {
+    LLVM_DEBUG({
+      if (!Unwinds.empty())
+        dbgs() << F.getName() << ": restores its side stack at "
+               << Unwinds.size() << " landing pads and setjmp returns\n";
+    });
+    for (Instruction *I : Unwinds) {
+      IRBuilder<> B(isa<LandingPadInst>(I)
+                        ? &*I->getParent()->getFirstInsertionPt()
+                        : I->getNextNode());
+      Value *T =
+          TopSlot != nullptr ? B.CreateLoad(B.getInt64Ty(), TopSlot) : Top;
+      Value *L = LimitSlot != nullptr ? B.CreateLoad(B.getInt64Ty(), LimitSlot)
+                                      : TopLimit;
+      RT.set(B, T, L);
+    }
+    if (!Unwinds.empty())
+      ++NumRestoring;
   }
-  if (!Restores.empty())
-    ++NumRestoring;
 
-  // Returns: the caller's side stack again.
-  if (FrameSize > 0 || !Dynamic.empty())
+  // Returns: the caller's side stack again, if this function allocated.
+  void restoreCallerBefore(ArrayRef<ReturnInst *> Returns) {
+    if (!Allocated)
+      return;
     for (ReturnInst *RI : Returns) {
       Instruction *At = RI;
       if (CallInst *Tail = RI->getParent()->getTerminatingMustTailCall())
         At = Tail;
-      B.SetInsertPoint(At);
+      IRBuilder<> B(At);
       RT.set(B, CallerSP, CallerLimit);
     }
+  }
+
+private:
+  Function &F;
+  const DataLayout &DL;
+  const Runtime RT;
+  Instruction *const AfterAllocas; // where the entry code goes
+  Value *CallerSP = nullptr, *CallerLimit = nullptr;
+  Value *Top = nullptr, *TopLimit = nullptr; // after the static frame
+  AllocaInst *TopSlot = nullptr, *LimitSlot = nullptr;
+  bool Allocated = false;
+};
+
+} // namespace
+
+bool canMoveToSideStack(const AllocaInst &AI) {
+  for (const User *U : AI.users())
+    if (const auto *II = dyn_cast<IntrinsicInst>(U))
+      if (II->getIntrinsicID() == Intrinsic::vastart ||
+          (II->getIntrinsicID() == Intrinsic::vacopy &&
+           II->getArgOperand(0) == &AI))
+        return false;
+  return true;
+}
+
+bool moveToSideStack(Function &F, ArrayRef<AllocaInst *> Escaping) {
+  const RestorePoints Points = findRestorePoints(F);
+  if (Escaping.empty() && Points.Unwinds.empty())
+    return false;
+
+  SmallVector<AllocaInst *, 8> Static, Dynamic;
+  for (AllocaInst *AI : Escaping) {
+    eraseLifetimeMarkers(AI); // they describe machine-stack slots
+    (AI->isStaticAlloca() ? Static : Dynamic).push_back(AI);
+  }
+  const FrameLayout Layout = layOutFrame(std::move(Static), F.getDataLayout());
+
+  // After the lifetime markers are gone: one may have been the first
+  // instruction after the allocas.
+  SideStackFrame Frame(F);
+  Frame.saveCallerSideStack();
+  Frame.allocateStaticFrame(Layout);
+  if (!Dynamic.empty()) {
+    Frame.keepTopInSlots();
+    for (AllocaInst *AI : Dynamic)
+      Frame.allocateDynamic(AI);
+    Frame.freeAtStackRestores();
+  }
+  Frame.restoreOwnAfter(Points.Unwinds);
+  Frame.restoreCallerBefore(Points.Returns);
   return true;
 }
 

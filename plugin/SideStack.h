@@ -1,4 +1,4 @@
-//===- SideStack.h - Frames for locals whose address escapes ---*- C++ -*-===//
+//===- SideStack.h - Frames for locals whose address escapes ----*- C++ -*-===//
 //
 // Moves the escaping locals of a function to a frame on the goroutine's side
 // stack (runtime/src/side_stack.cpp), which never moves. See SideStack.cpp.

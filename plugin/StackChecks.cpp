@@ -42,6 +42,9 @@
 // The checks call from inline assembly, which the compiler does not see as a
 // call, so functions that get one are marked "noredzone".
 //
+// Why each check is needed and how the sizes were chosen: docs/design.md
+// (the prologue check; the reserve for uninstrumented calls).
+//
 //===----------------------------------------------------------------------===//
 
 #include "StackChecks.h"
@@ -54,7 +57,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/Instructions.h"
-#include "llvm/IR/Module.h"
+#include "llvm/Support/Debug.h"
 
 #include <goroutine/abi.h>
 
@@ -146,6 +149,10 @@ public:
   bool run() {
     realignLocals();
     const bool Dynamic = checkDynamicAllocas();
+    LLVM_DEBUG({
+      if (Dynamic && Options.InsertReserveChecks)
+        dbgs() << F.getName() << ": has dynamic allocas, elides no check\n";
+    });
     if (Options.InsertReserveChecks)
       checkCalls(/*Elide=*/!Dynamic);
     if (Changed)
@@ -163,6 +170,7 @@ private:
           if (std::optional<TypeSize> Size = AI->getAllocationSize(DL))
             Over.push_back({AI, Size->getFixedValue()});
     for (auto [AI, Size] : Over) {
+      LLVM_DEBUG(dbgs() << F.getName() << ": realign by hand: " << *AI << "\n");
       realign(AI, Size);
       Changed = true;
     }
@@ -177,6 +185,8 @@ private:
           if (!AI->isStaticAlloca())
             Dynamic.push_back(AI);
     for (AllocaInst *AI : Dynamic) {
+      LLVM_DEBUG(dbgs() << F.getName() << ": check before dynamic alloca "
+                        << *AI << "\n");
       insertDynamicCheck(AI, dynamicAllocaBytes(AI));
       ++NumAllocaChecks;
       Changed = true;
@@ -218,8 +228,13 @@ private:
       for (Instruction *I : Insts) {
         const uint64_t R = reserveFor(*I);
         if (R != 0 && Covered >= R) {
+          LLVM_DEBUG(dbgs() << F.getName() << ": reserve " << R
+                            << " covered by an earlier check of " << Covered
+                            << ":" << *I << "\n");
           ++NumReserveElided;
         } else if (R != 0) {
+          LLVM_DEBUG(dbgs() << F.getName() << ": reserve check of " << R
+                            << " before" << *I << "\n");
           insertReserveCheck(I, R);
           ++NumReserveChecks;
           Changed = true;
@@ -282,19 +297,11 @@ private:
 
 } // namespace
 
-PreservedAnalyses StackChecksPass::run(Module &M, ModuleAnalysisManager &MAM) {
-  FunctionAnalysisManager &FAM =
-      MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
-  bool Changed = false;
-  for (Function &F : M) {
-    if (!isInstrumented(F))
-      continue;
-    if (FunctionChecks(F, Options).run()) {
-      Changed = true;
-      FAM.invalidate(F, PreservedAnalyses::none());
-    }
-  }
-  return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
+PreservedAnalyses StackChecksPass::run(Function &F, FunctionAnalysisManager &) {
+  if (!isInstrumented(F))
+    return PreservedAnalyses::all();
+  return FunctionChecks(F, Options).run() ? PreservedAnalyses::none()
+                                          : PreservedAnalyses::all();
 }
 
 } // namespace goroutine

@@ -1,5 +1,4 @@
-//===- StackChecks.h - Checks LLVM's split-stack prologue misses -*- C++
-//-*-===//
+//===- StackChecks.h - Checks the split-stack prologue misses ---*- C++ -*-===//
 //
 // Inserts stack checks where the split-stack prologue is not enough: before
 // dynamic allocas, before calls into code that was not instrumented (so they
@@ -16,11 +15,15 @@
 
 namespace goroutine {
 
+// A function pass: each function's checks depend only on its own body and on
+// the attributes of its callees, which the pass does not change.
 class StackChecksPass : public llvm::PassInfoMixin<StackChecksPass> {
 public:
   explicit StackChecksPass(PluginOptions Options) : Options(Options) {}
-  llvm::PreservedAnalyses run(llvm::Module &M,
-                              llvm::ModuleAnalysisManager &MAM);
+  llvm::PreservedAnalyses run(llvm::Function &F,
+                              llvm::FunctionAnalysisManager &FAM);
+  // The checks are needed for correctness, at -O0 (optnone) too.
+  static bool isRequired() { return true; }
 
 private:
   PluginOptions Options;

@@ -15,7 +15,8 @@
 //
 // (thread_local variables have the same problem through
 // llvm.threadlocal.address; they are documented as per thread, with
-// go::local<T> as the per-goroutine kind: docs/scheduler.md.)
+// go::local<T> as the per-goroutine kind: docs/guide.md, "What stays with
+// the thread".)
 //
 //===----------------------------------------------------------------------===//
 

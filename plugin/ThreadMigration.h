@@ -1,5 +1,4 @@
-//===- ThreadMigration.h - Thread-identity calls are not constant -*- C++
-//-*-===//
+//===- ThreadMigration.h - Thread-identity calls vary -----------*- C++ -*-===//
 //
 // A goroutine may resume on another OS thread at any call. glibc declares
 // __errno_location and pthread_self `const`, so LLVM would reuse their result

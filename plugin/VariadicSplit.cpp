@@ -43,6 +43,7 @@
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/Debug.h"
 
 #include <goroutine/abi.h>
 
@@ -215,10 +216,15 @@ PreservedAnalyses VariadicSplitPass::run(Module &M, ModuleAnalysisManager &) {
     return PreservedAnalyses::all();
   for (Function *F : Variadic) {
     if (hasMustTailCall(*F)) {
+      LLVM_DEBUG(dbgs() << F->getName() << ": musttail thunk, entry check of "
+                        << thunkFrameBound(*F) << " bytes\n");
       addEntryCheck(*F, thunkFrameBound(*F));
       ++NumThunks;
       continue;
     }
+    LLVM_DEBUG(dbgs() << F->getName() << ": split into wrapper and body, "
+                      << "entry check of " << wrapperFrameBound(*F)
+                      << " bytes\n");
     split(*F);
     addEntryCheck(*F, wrapperFrameBound(*F));
   }

@@ -1,4 +1,4 @@
-//===- VariadicSplit.h - Give variadic functions a stack check -*- C++ -*-===//
+//===- VariadicSplit.h - Give variadic functions a stack check --*- C++ -*-===//
 //
 // Splits each instrumented variadic function into a wrapper with an entry
 // check in its prologue data and a non-variadic body that gets LLVM's

@@ -1,11 +1,13 @@
-/* VersionShim.c: the file users load, libgoroutine-plugin.so.
- *
- * The plugin proper (libgoroutine-plugin-impl.so) is linked against Clang 19's
- * C++ interfaces. Loaded into another Clang it would fail inside the dynamic
- * loader with an "undefined symbol" message naming some mangled C++ function,
- * or worse, bind to same-named symbols of another version. This shim depends
- * on libc only: its constructor checks which Clang loaded it and either loads
- * the plugin proper from its own directory or stops with a clear message. */
+//===- VersionShim.c - The file users load, libgoroutine-plugin.so --------===//
+//
+// The plugin proper (libgoroutine-plugin-impl.so) is linked against Clang 19's
+// C++ interfaces. Loaded into another Clang it would fail inside the dynamic
+// loader with an "undefined symbol" message naming some mangled C++ function,
+// or worse, bind to same-named symbols of another version. This shim depends
+// on libc only: its constructor checks which Clang loaded it and either loads
+// the plugin proper from its own directory or stops with a clear message.
+//
+//===----------------------------------------------------------------------===//
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <link.h>

@@ -156,7 +156,7 @@ struct ThreadState {
   // Torture mode (stackmove=N): traps left before the next move. morestack.S
   // counts down on its fast path and leaves the move to the slow path.
   uint64_t torture_countdown = 0;
-  M *m = nullptr; // the scheduler's thread record (sched.h)
+  M *m = nullptr; // the scheduler's thread record (scheduler.h)
   SwitchReason switch_reason = SwitchReason::Yield;
 };
 

@@ -31,7 +31,7 @@ constexpr uintptr_t kStackPoison = 0xfffffffffffffadeULL;
 // largest fits below any top offset in a 4 GiB band (stack_alloc.cpp).
 constexpr size_t kStackMinAllowed = 1024;
 // Where a parked goroutine that uses little stack waits when there are many
-// goroutines (stack_compact). Never run on: execute() expands it first.
+// goroutines (stack_compact). Never run on: prepare() expands it first.
 constexpr size_t kStackCompactSize = 512;
 constexpr size_t kStackMaxAllowed = size_t{1} << 31;
 

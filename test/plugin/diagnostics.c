@@ -4,5 +4,5 @@
 // RUN: not %clang -fplugin=%plugin -fplugin-arg-goroutine-bogus -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=ARG
 // ARG: error: goroutine plugin: unknown argument 'bogus'
 // RUN: not %clang -fplugin=%plugin -fplugin-arg-goroutine-reserve=12 -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=SIZE
-// SIZE: error: goroutine plugin: 'reserve=12' needs a byte count between 256 and 1073741824
+// SIZE: error: goroutine plugin: 'reserve=12' needs a decimal byte count between 256 and 1073741824
 int main(void) { return 0; }
