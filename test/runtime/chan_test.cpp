@@ -542,6 +542,12 @@ TEST_CASE("a default-constructed chan is a new unbuffered channel, not nil",
   CHECK(a != b); // each is a channel of its own
   go::chan<int> n = nullptr;
   CHECK(n.is_nil());
+  // A capacity of any integer type, literal 0 included, is a capacity.
+  go::chan<int> zero(0), four(4u), eight(int64_t{8});
+  CHECK_FALSE(zero.is_nil());
+  CHECK(zero.cap() == 0);
+  CHECK(four.cap() == 4);
+  CHECK(eight.cap() == 8);
   struct Result {
     std::optional<int> rendezvous;
     size_t chosen = 9;

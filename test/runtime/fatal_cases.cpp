@@ -118,6 +118,8 @@ int main(int argc, char **argv) {
       go::spawn([&wg] { wg.done(); });
       wg.wait(); // one done() short
     });
+  } else if (scenario == "chan-negative-capacity") {
+    go::run([] { go::chan<int> c(-1); });
   } else if (scenario == "close-closed") {
     go::run([] {
       go::chan<int> c;

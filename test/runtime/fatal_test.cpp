@@ -110,9 +110,11 @@ TEST_CASE("misusing channels panics as in Go", "[fatal]") {
   struct Case {
     const char *scenario, *message;
   };
-  for (const Case c : {Case{"close-closed", "panic: close of closed channel"},
-                       Case{"close-nil", "panic: close of nil channel"},
-                       Case{"send-closed", "panic: send on closed channel"}}) {
+  for (const Case c :
+       {Case{"chan-negative-capacity", "panic: makechan: size out of range"},
+        Case{"close-closed", "panic: close of closed channel"},
+        Case{"close-nil", "panic: close of nil channel"},
+        Case{"send-closed", "panic: send on closed channel"}}) {
     INFO(c.scenario);
     const test::ChildResult r = test::run_fatal_case(c.scenario);
     CHECK(r.exit_code == 2);

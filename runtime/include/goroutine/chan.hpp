@@ -73,9 +73,15 @@ public:
 
   // A new unbuffered channel (not nil, unlike Go's zero value: see above).
   chan() : c_(goroutine_chan_make(&detail::kElemOps<T>, 0)) {}
-  // A channel with room for `capacity` values (0: unbuffered).
-  explicit chan(size_t capacity)
-      : c_(goroutine_chan_make(&detail::kElemOps<T>, capacity)) {}
+  // A channel with room for `capacity` values (0: unbuffered). Any integer
+  // type, so that `chan<T> c(0)` means capacity 0, not the nil channel; a
+  // negative or too large capacity panics ("makechan: size out of range").
+  template <class I,
+            std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>,
+                             int> = 0>
+  explicit chan(I capacity)
+      : c_(goroutine_chan_make(&detail::kElemOps<T>,
+                               static_cast<size_t>(capacity))) {}
   // The nil channel: send and receive block forever, close panics, a select
   // case on it is never chosen.
   chan(std::nullptr_t) noexcept {}
