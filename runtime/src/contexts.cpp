@@ -1,0 +1,281 @@
+// contexts.cpp: code that makes its own execution contexts.
+//
+// Instrumented code compares %rsp with the limit slot %fs:0x70 on entry. The
+// slot holds the running goroutine's limit, and __morestack assumes %rsp is
+// inside that goroutine's stack. Code that moves %rsp somewhere else by
+// itself breaks both assumptions: the stack it runs on is one the runtime
+// does not know, and a check that fails there ends in "morestack: stack
+// pointer outside the goroutine's stack" (or, in torture mode, at the first
+// instrumented call). This file interposes the functions that create such
+// contexts (the executable exports them, runtime/goroutine.dynlist) and keeps
+// one rule: instrumented code on a stack that is not a goroutine's own runs
+// as on a thread that runs no goroutine, with the limit slot 0 (runtime.h,
+// invariant 1; docs/design.md, "Contexts the program makes").
+//
+// clone(). The child starts in clone_child, which makes it a thread that runs
+// no goroutine (limit slot 0, ThreadState cleared) before calling the
+// program's function. Where that state lives decides what is safe:
+//  - without CLONE_VM the child has its own copy of memory, TLS included;
+//  - with CLONE_SETTLS it has its own thread block (only the limit slot is
+//    written: the block's layout beyond glibc's header is the caller's);
+//  - with CLONE_VM|CLONE_VFORK but no CLONE_SETTLS it shares the parent's
+//    thread block, but the parent is suspended until the child execs or
+//    exits; the parent puts its own state back when clone() returns;
+//  - with CLONE_VM alone the two run at once on one thread block: nothing can
+//    be changed for the child, and the call is passed through unchanged.
+// {fn, arg} travel on the child's own stack, which the parent never touches.
+//
+// vfork(). A vfork child runs on its parent's stack until it execs or exits:
+// on a goroutine stack, a check failing in the child would move the stack the
+// suspended parent still runs on. So vfork() is clone(CLONE_VFORK|SIGCHLD):
+// the parent still waits for the exec or exit, but the child writes only its
+// own copy of memory (POSIX leaves the child's writes to anything else
+// undefined). The child runs as a thread without goroutines, on its copy of
+// the stack, within the reserve the plugin guarantees below every call into
+// uninstrumented code. posix_spawn() (glibc's clone(CLONE_VM|CLONE_VFORK) on
+// a stack of its own) runs only uninstrumented code in its child and needs
+// nothing.
+//
+// makecontext/setcontext/swapcontext. A switch to a context whose %rsp lies
+// outside the running goroutine's stack sets g->stackguard to 0 ("g runs on a
+// stack that is not its own"); a switch back into the stack sets it again.
+// stack_limit_for(g) is then 0, so the limit slot stays 0 on that stack even
+// when g parks there and resumes on another thread. While g->stackguard is 0
+// the goroutine's own stack is pinned: its saved context (in the program's
+// ucontext_t, which no move can relocate) points into it, so it is neither
+// shrunk nor compacted (stack.cpp), and no check fails on it. Once back on
+// its stack, the goroutine's stack may move again: by the pointer contract
+// (docs/stacks.md) the user context's frames hold no pointer into it. A
+// context saved on the goroutine's stack is only good until that stack next
+// moves (setjmp/longjmp survive moves; getcontext/setcontext do not).
+// makecontext is the runtime's own (glibc's layout) so that a function that
+// returns reaches uc_link through setcontext below.
+//
+// sigaltstack(). Runtime threads keep the runtime's signal stack
+// (signals.cpp): the program's would move from thread to thread with its
+// goroutines, and its handlers and the runtime's fault handler would run on
+// whatever the program left there. Called from a goroutine, sigaltstack()
+// records the program's settings per thread and reports them back; handlers
+// run on the runtime's signal stack, with the limit slot cleared. Threads
+// that run no goroutine get the real call.
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdarg>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "stack.h"
+
+extern "C" int __clone(int (*fn)(void *), void *stack, int flags, void *arg,
+                       ...) noexcept;
+
+namespace go::runtime {
+namespace {
+
+// Makes the calling thread one that runs no goroutine. with_state: the
+// runtime's ThreadState in the thread block is the runtime's to clear (not
+// so in a block the program made for CLONE_SETTLS).
+void forget_goroutines(bool with_state) {
+  set_stack_limit(0);
+  if (with_state)
+    goroutine_thread_state = ThreadState{};
+}
+
+// Stored at the top of a clone child's stack.
+struct CloneStart {
+  int (*fn)(void *);
+  void *arg;
+  bool with_state;
+};
+
+int clone_child(void *p) {
+  const CloneStart start = *static_cast<CloneStart *>(p);
+  forget_goroutines(start.with_state);
+  return start.fn(start.arg);
+}
+
+// glibc's setcontext and swapcontext, looked up once before main.
+int (*system_setcontext)(const ucontext_t *);
+int (*system_swapcontext)(ucontext_t *, const ucontext_t *);
+
+__attribute__((constructor)) void find_system_contexts() {
+  system_setcontext = reinterpret_cast<int (*)(const ucontext_t *)>(
+      dlsym(RTLD_NEXT, "setcontext"));
+  system_swapcontext =
+      reinterpret_cast<int (*)(ucontext_t *, const ucontext_t *)>(
+          dlsym(RTLD_NEXT, "swapcontext"));
+  if (system_setcontext == nullptr || system_swapcontext == nullptr)
+    fatal("cannot find the C library's setcontext and swapcontext");
+}
+
+// Called just before switching to a context whose stack pointer is sp.
+void enter_context(uintptr_t sp) {
+  ThreadState &ts = this_thread();
+  Goroutine *g = ts.g;
+  if (g == nullptr)
+    return; // the limit is 0 and stays 0
+  if (g->stack.contains(sp)) {
+    g->stackguard = g->stack.lo + kStackGuard;
+    enter_stack_limit(ts, stack_limit_for(g));
+    return;
+  }
+  g->stackguard = 0;
+  // ts.stack_limit differs from the slot until the next enter_stack_limit:
+  // the preemption signal poisons the slot only when they agree, and this
+  // code still runs on g's stack, where it would otherwise take us for g.
+  ts.stack_limit = kStackPoison;
+  set_stack_limit(0);
+}
+
+} // namespace
+} // namespace go::runtime
+
+using namespace go::runtime;
+
+extern "C" int clone(int (*fn)(void *), void *stack, int flags, void *arg,
+                     ...) noexcept {
+  va_list ap;
+  va_start(ap, arg);
+  // glibc reads these whether or not flags use them; so do we.
+  pid_t *parent_tid = va_arg(ap, pid_t *);
+  void *tls = va_arg(ap, void *);
+  pid_t *child_tid = va_arg(ap, pid_t *);
+  va_end(ap);
+  const bool shared_block = (flags & CLONE_VM) && !(flags & CLONE_SETTLS);
+  if (fn == nullptr || stack == nullptr ||
+      (shared_block && !(flags & CLONE_VFORK)))
+    return __clone(fn, stack, flags, arg, parent_tid, tls, child_tid);
+
+  const auto top = reinterpret_cast<uintptr_t>(stack);
+  auto *start = reinterpret_cast<CloneStart *>((top - sizeof(CloneStart)) &
+                                               ~uintptr_t{15});
+  *start = CloneStart{fn, arg, !(flags & CLONE_SETTLS)};
+  if (!shared_block)
+    return __clone(clone_child, start, flags, start, parent_tid, tls,
+                   child_tid);
+  // The child clears this thread block; we are suspended until it execs or
+  // exits, and take ours back then.
+  const ThreadState saved = goroutine_thread_state;
+  const uintptr_t limit = stack_limit();
+  const int rc =
+      __clone(clone_child, start, flags, start, parent_tid, tls, child_tid);
+  goroutine_thread_state = saved;
+  set_stack_limit(limit);
+  return rc;
+}
+
+extern "C" pid_t vfork() noexcept {
+  const long pid =
+      syscall(SYS_clone, CLONE_VFORK | SIGCHLD, nullptr, nullptr, nullptr, 0UL);
+  if (pid == 0)
+    forget_goroutines(true);
+  return static_cast<pid_t>(pid);
+}
+
+extern "C" pid_t __vfork() noexcept { return vfork(); }
+
+// A function started by makecontext returns here (its return address), with
+// %rbx pointing at the uc_link slot; see makecontext.
+extern "C" [[noreturn]] void goroutine_context_return(const ucontext_t *link) {
+  if (link == nullptr)
+    std::exit(0); // as glibc: the thread of control ends with the process
+  setcontext(link);
+  fatal("setcontext to uc_link failed: %s", strerror(errno));
+}
+
+extern "C" __attribute__((naked)) void goroutine_context_start() {
+  asm(".cfi_undefined rip\n\t" // the end of the context's frames
+      "movq %rbx, %rsp\n\t"
+      "movq (%rsp), %rdi\n\t"
+      "andq $-16, %rsp\n\t"
+      "call goroutine_context_return\n\t"
+      "ud2");
+}
+
+// glibc's layout: func's arguments 1-6 in registers, the rest on the stack
+// above its return address, then uc_link; %rbx points at uc_link.
+extern "C" void makecontext(ucontext_t *ucp, void (*func)(), int argc,
+                            ...) noexcept {
+  const int stack_args = argc > 6 ? argc - 6 : 0;
+  const auto top =
+      reinterpret_cast<uintptr_t>(ucp->uc_stack.ss_sp) + ucp->uc_stack.ss_size;
+  const uintptr_t base = (top - (stack_args + 1) * 8) & ~uintptr_t{15};
+  auto *sp = reinterpret_cast<uint64_t *>(base - 8); // %rsp at func's entry
+  sp[0] = reinterpret_cast<uint64_t>(&goroutine_context_start);
+  sp[stack_args + 1] = reinterpret_cast<uint64_t>(ucp->uc_link);
+  greg_t *regs = ucp->uc_mcontext.gregs;
+  regs[REG_RIP] = reinterpret_cast<greg_t>(func);
+  regs[REG_RSP] = reinterpret_cast<greg_t>(sp);
+  regs[REG_RBX] = reinterpret_cast<greg_t>(&sp[stack_args + 1]);
+  regs[REG_RBP] = 0; // frame-pointer walks end here
+  static constexpr int arg_regs[] = {REG_RDI, REG_RSI, REG_RDX,
+                                     REG_RCX, REG_R8,  REG_R9};
+  va_list ap;
+  va_start(ap, argc);
+  for (int i = 0; i < argc; ++i) {
+    const auto value = va_arg(ap, uint64_t);
+    if (i < 6)
+      regs[arg_regs[i]] = static_cast<greg_t>(value);
+    else
+      sp[i - 5] = value;
+  }
+  va_end(ap);
+}
+
+extern "C" int setcontext(const ucontext_t *ucp) noexcept {
+  enter_context(static_cast<uintptr_t>(ucp->uc_mcontext.gregs[REG_RSP]));
+  return system_setcontext(ucp);
+}
+
+extern "C" int swapcontext(ucontext_t *oucp, const ucontext_t *ucp) noexcept {
+  enter_context(static_cast<uintptr_t>(ucp->uc_mcontext.gregs[REG_RSP]));
+  return system_swapcontext(oucp, ucp);
+}
+
+namespace {
+// The program's alternate signal stack for this runtime thread.
+constinit thread_local stack_t program_signal_stack
+    __attribute__((tls_model("initial-exec"))) = {nullptr, SS_DISABLE, 0};
+} // namespace
+
+extern "C" int sigaltstack(const stack_t *ss, stack_t *old) noexcept {
+  if (this_thread().g == nullptr)
+    return static_cast<int>(syscall(SYS_sigaltstack, ss, old));
+  stack_t real;
+  if (syscall(SYS_sigaltstack, nullptr, &real) != 0)
+    return -1;
+  const bool on_stack = (real.ss_flags & SS_ONSTACK) != 0;
+  if (ss != nullptr) {
+    if (on_stack) {
+      errno = EPERM;
+      return -1;
+    }
+    const int mode = ss->ss_flags & ~(1 << 31); // SS_AUTODISARM
+    if (mode != 0 && mode != SS_DISABLE) {
+      errno = EINVAL;
+      return -1;
+    }
+    if (mode == 0 && ss->ss_size < static_cast<size_t>(MINSIGSTKSZ)) {
+      errno = ENOMEM;
+      return -1;
+    }
+  }
+  stack_t &mine = program_signal_stack;
+  if (old != nullptr) {
+    *old = mine;
+    if (on_stack)
+      old->ss_flags = SS_ONSTACK;
+  }
+  if (ss != nullptr) {
+    mine = *ss;
+    if (ss->ss_flags & SS_DISABLE)
+      mine = stack_t{nullptr, SS_DISABLE, 0};
+  }
+  return 0;
+}
