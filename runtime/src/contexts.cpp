@@ -36,20 +36,21 @@
 // a stack of its own) runs only uninstrumented code in its child and needs
 // nothing.
 //
-// makecontext/setcontext/swapcontext. A switch to a context whose %rsp lies
-// outside the running goroutine's stack sets g->stackguard to 0 ("g runs on a
-// stack that is not its own"); a switch back into the stack sets it again.
-// stack_limit_for(g) is then 0, so the limit slot stays 0 on that stack even
-// when g parks there and resumes on another thread. While g->stackguard is 0
-// the goroutine's own stack is pinned: its saved context (in the program's
-// ucontext_t, which no move can relocate) points into it, so it is neither
-// shrunk nor compacted (stack.cpp), and no check fails on it. Once back on
-// its stack, the goroutine's stack may move again: by the pointer contract
-// (docs/stacks.md) the user context's frames hold no pointer into it. A
-// context saved on the goroutine's stack is only good until that stack next
-// moves (setjmp/longjmp survive moves; getcontext/setcontext do not).
-// makecontext is the runtime's own (glibc's layout) so that a function that
-// returns reaches uc_link through setcontext below.
+// getcontext/makecontext/setcontext/swapcontext. A switch to a context whose
+// %rsp lies outside the running goroutine's stack sets g->stackguard to 0 ("g
+// runs on a stack that is not its own"); a switch back into the stack sets it
+// again. stack_limit_for(g) is then 0, so the limit slot stays 0 on that stack
+// even when g parks there and resumes on another thread. While g->stackguard
+// is 0 the goroutine's own stack is pinned: neither shrunk nor compacted
+// (stack.cpp), and no check fails on it. Once back on its stack, the
+// goroutine's stack may move again: by the pointer contract (docs/stacks.md)
+// the user context's frames hold no pointer into it. A context saved on the
+// goroutine's own stack (getcontext, swapcontext's oucp) carries a record of
+// that stack, and setcontext relocates its registers if the stack has moved
+// since, as longjmp does (setjmp.S). Leaving a user context by longjmp or an
+// exception, or resuming one goroutine's saved context on another goroutine,
+// is not supported. makecontext is the runtime's own (glibc's layout) so that
+// a function that returns reaches uc_link through setcontext below.
 //
 // sigaltstack(). Runtime threads keep the runtime's signal stack
 // (signals.cpp): the program's would move from thread to thread with its
@@ -58,10 +59,10 @@
 // records the program's settings per thread and reports them back; handlers
 // run on the runtime's signal stack, with the limit slot cleared. Threads
 // that run no goroutine get the real call.
-#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdarg>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -100,20 +101,6 @@ int clone_child(void *p) {
   return start.fn(start.arg);
 }
 
-// glibc's setcontext and swapcontext, looked up once before main.
-int (*system_setcontext)(const ucontext_t *);
-int (*system_swapcontext)(ucontext_t *, const ucontext_t *);
-
-__attribute__((constructor)) void find_system_contexts() {
-  system_setcontext = reinterpret_cast<int (*)(const ucontext_t *)>(
-      dlsym(RTLD_NEXT, "setcontext"));
-  system_swapcontext =
-      reinterpret_cast<int (*)(ucontext_t *, const ucontext_t *)>(
-          dlsym(RTLD_NEXT, "swapcontext"));
-  if (system_setcontext == nullptr || system_swapcontext == nullptr)
-    fatal("cannot find the C library's setcontext and swapcontext");
-}
-
 // Called just before switching to a context whose stack pointer is sp.
 void enter_context(uintptr_t sp) {
   ThreadState &ts = this_thread();
@@ -133,10 +120,180 @@ void enter_context(uintptr_t sp) {
   set_stack_limit(0);
 }
 
+// A context saved on a goroutine's own stack (getcontext, or swapcontext's
+// oucp) records that stack in registers glibc never saves there nor restores
+// (the trap fields of a signal context), so that setcontext can relocate it
+// after the stack has moved, as longjmp does for jmp_bufs (setjmp.S). Sizes
+// and ids are never stack addresses, and the tag's high bits are not either:
+// a move that relocates a ucontext_t lying on the stack leaves the record as
+// it was.
+constexpr greg_t kSavedContextTag = 0x676f637478000000; // "goctx"
+
+greg_t saved_context_tag(const greg_t *r) {
+  return kSavedContextTag ^ r[REG_CR2] ^ r[REG_ERR] ^ r[REG_OLDMASK];
+}
+
+void record_saved_context(ucontext_t *uc, uintptr_t sp) {
+  greg_t *r = uc->uc_mcontext.gregs;
+  const Goroutine *g = this_thread().g;
+  if (g == nullptr || !g->stack.contains(sp)) {
+    r[REG_TRAPNO] = 0;
+    return;
+  }
+  r[REG_CR2] = static_cast<greg_t>(g->stack.hi);
+  r[REG_ERR] = static_cast<greg_t>(g->stack.size());
+  r[REG_OLDMASK] = static_cast<greg_t>(g->id);
+  r[REG_TRAPNO] = saved_context_tag(r);
+}
+
+// A context the running goroutine saved on its stack, before that stack
+// moved: shift every register that pointed into the old stack.
+void relocate_saved_context(ucontext_t *uc, const Goroutine *g) {
+  greg_t *r = uc->uc_mcontext.gregs;
+  if (r[REG_TRAPNO] != saved_context_tag(r) ||
+      static_cast<uint64_t>(r[REG_OLDMASK]) != g->id)
+    return;
+  const auto hi = static_cast<uintptr_t>(r[REG_CR2]);
+  const auto size = static_cast<uintptr_t>(r[REG_ERR]);
+  const auto sp = static_cast<uintptr_t>(r[REG_RSP]);
+  if (hi == g->stack.hi || sp - (hi - size) >= size)
+    return; // not moved, or relocated with the stack it lies on
+  const uintptr_t delta = g->stack.hi - hi;
+  for (int reg : {REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14,
+                  REG_R15, REG_RDI, REG_RSI, REG_RBP, REG_RBX, REG_RDX, REG_RAX,
+                  REG_RCX, REG_RSP}) {
+    const auto v = static_cast<uintptr_t>(r[reg]);
+    if (v - (hi - size) < size)
+      r[reg] = static_cast<greg_t>(v + delta);
+  }
+  record_saved_context(uc, g->stack.hi - (hi - sp));
+}
+
 } // namespace
 } // namespace go::runtime
 
 using namespace go::runtime;
+
+// glibc's getcontext, setcontext and swapcontext, looked up before main; the
+// assembly below calls them.
+extern "C" {
+__attribute__((visibility("hidden"))) int (*goroutine_system_getcontext)(
+    ucontext_t *);
+__attribute__((visibility("hidden"))) int (*goroutine_system_setcontext)(
+    const ucontext_t *);
+__attribute__((visibility("hidden"))) int (*goroutine_system_swapcontext)(
+    ucontext_t *, const ucontext_t *);
+}
+
+namespace {
+template <class F> void find_system_function(F *&f, const char *name) {
+  f = reinterpret_cast<F *>(dlsym(RTLD_NEXT, name));
+  if (f == nullptr)
+    fatal("cannot find the C library's %s", name);
+}
+
+__attribute__((constructor)) void find_system_contexts() {
+  find_system_function(goroutine_system_getcontext, "getcontext");
+  find_system_function(goroutine_system_setcontext, "setcontext");
+  find_system_function(goroutine_system_swapcontext, "swapcontext");
+}
+} // namespace
+
+// The assembly's helpers. getcontext: ucp was just filled (as if by a call
+// returning to the program). setcontext/swapcontext: the switch to ucp is
+// about to happen; swapcontext saves the current context in oucp, with the
+// stack pointer the program will have when swapcontext returns.
+extern "C" __attribute__((visibility("hidden"))) int
+goroutine_context_saved(ucontext_t *ucp) {
+  record_saved_context(ucp,
+                       static_cast<uintptr_t>(ucp->uc_mcontext.gregs[REG_RSP]));
+  return 0;
+}
+
+extern "C" __attribute__((visibility("hidden"))) void
+goroutine_context_entering(ucontext_t *ucp) {
+  if (const Goroutine *g = this_thread().g)
+    relocate_saved_context(ucp, g);
+  enter_context(static_cast<uintptr_t>(ucp->uc_mcontext.gregs[REG_RSP]));
+}
+
+extern "C" __attribute__((visibility("hidden"))) void
+goroutine_context_leaving(ucontext_t *oucp, ucontext_t *ucp, uintptr_t sp) {
+  record_saved_context(oucp, sp);
+  goroutine_context_entering(ucp);
+}
+
+// getcontext, setcontext and swapcontext call glibc's with the program's own
+// stack pointer and return address, so that a saved context resumes in the
+// program's frame, not in one of ours. Offsets: ucontext_t's saved %rsp and
+// %rip (static_asserted below).
+//
+// getcontext(ucp): glibc's records our frame; it is rewritten to the caller's
+// (the callee-saved registers it saved are the caller's: we keep them).
+// setcontext(ucp), swapcontext(oucp, ucp): goroutine_context_entering (and
+// _leaving) run first; every argument is kept for glibc's.
+static_assert(offsetof(ucontext_t, uc_mcontext.gregs) + 8 * REG_RSP == 160);
+static_assert(offsetof(ucontext_t, uc_mcontext.gregs) + 8 * REG_RIP == 168);
+asm(R"(
+        .text
+        .globl  getcontext
+        .type   getcontext, @function
+        .p2align 4
+getcontext:
+        .cfi_startproc
+        pushq   %rdi
+        .cfi_adjust_cfa_offset 8
+        call    *goroutine_system_getcontext(%rip)
+        popq    %rdi
+        .cfi_adjust_cfa_offset -8
+        testl   %eax, %eax
+        jnz     1f
+        leaq    8(%rsp), %rcx           // the caller's %rsp once we return
+        movq    %rcx, 160(%rdi)
+        movq    (%rsp), %rcx            // and where it continues
+        movq    %rcx, 168(%rdi)
+        jmp     goroutine_context_saved // returns 0 to the caller
+1:      ret
+        .cfi_endproc
+        .size   getcontext, . - getcontext
+
+        .globl  setcontext
+        .type   setcontext, @function
+        .p2align 4
+setcontext:
+        .cfi_startproc
+        pushq   %rdi
+        .cfi_adjust_cfa_offset 8
+        call    goroutine_context_entering
+        popq    %rdi
+        .cfi_adjust_cfa_offset -8
+        jmp     *goroutine_system_setcontext(%rip)
+        .cfi_endproc
+        .size   setcontext, . - setcontext
+
+        .globl  swapcontext
+        .type   swapcontext, @function
+        .p2align 4
+swapcontext:
+        .cfi_startproc
+        pushq   %rdi
+        .cfi_adjust_cfa_offset 8
+        pushq   %rsi
+        .cfi_adjust_cfa_offset 8
+        leaq    24(%rsp), %rdx          // the caller's %rsp once we return
+        subq    $8, %rsp
+        .cfi_adjust_cfa_offset 8
+        call    goroutine_context_leaving
+        addq    $8, %rsp
+        .cfi_adjust_cfa_offset -8
+        popq    %rsi
+        .cfi_adjust_cfa_offset -8
+        popq    %rdi
+        .cfi_adjust_cfa_offset -8
+        jmp     *goroutine_system_swapcontext(%rip)
+        .cfi_endproc
+        .size   swapcontext, . - swapcontext
+)");
 
 extern "C" int clone(int (*fn)(void *), void *stack, int flags, void *arg,
                      ...) noexcept {
@@ -213,7 +370,8 @@ extern "C" void makecontext(ucontext_t *ucp, void (*func)(), int argc,
   regs[REG_RIP] = reinterpret_cast<greg_t>(func);
   regs[REG_RSP] = reinterpret_cast<greg_t>(sp);
   regs[REG_RBX] = reinterpret_cast<greg_t>(&sp[stack_args + 1]);
-  regs[REG_RBP] = 0; // frame-pointer walks end here
+  regs[REG_RBP] = 0;    // frame-pointer walks end here
+  regs[REG_TRAPNO] = 0; // not a context saved on a goroutine stack
   static constexpr int arg_regs[] = {REG_RDI, REG_RSI, REG_RDX,
                                      REG_RCX, REG_R8,  REG_R9};
   va_list ap;
@@ -226,16 +384,6 @@ extern "C" void makecontext(ucontext_t *ucp, void (*func)(), int argc,
       sp[i - 5] = value;
   }
   va_end(ap);
-}
-
-extern "C" int setcontext(const ucontext_t *ucp) noexcept {
-  enter_context(static_cast<uintptr_t>(ucp->uc_mcontext.gregs[REG_RSP]));
-  return system_setcontext(ucp);
-}
-
-extern "C" int swapcontext(ucontext_t *oucp, const ucontext_t *ucp) noexcept {
-  enter_context(static_cast<uintptr_t>(ucp->uc_mcontext.gregs[REG_RSP]));
-  return system_swapcontext(oucp, ucp);
 }
 
 namespace {

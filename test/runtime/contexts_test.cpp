@@ -298,6 +298,71 @@ TEST_CASE("makecontext with arguments on the stack", "[contexts]") {
   CHECK(got == test::burn(kDepth, 1) + 204);
 }
 
+// getcontext/setcontext used like setjmp/longjmp, with stack growth (and in
+// torture mode, moves) between saving and resuming.
+TEST_CASE("getcontext/setcontext across stack moves", "[contexts]") {
+  static ucontext_t saved;
+  static volatile int rounds;
+  static volatile long sum;
+  static volatile bool own_stack; // resumed on the goroutine's (moved) stack
+  const long got = test::in_goroutine([] {
+    rounds = 0;
+    sum = 0;
+    own_stack = true;
+    getcontext(&saved);
+    if (current_limit() == 0)
+      own_stack = false;
+    const int r = rounds;
+    rounds = r + 1;
+    sum = sum + test::burn(kDepth * (r + 1), r + 1);
+    if (r < 4)
+      setcontext(&saved);
+    return own_stack ? static_cast<long>(sum) : -1L;
+  });
+  long want = 0;
+  for (int r = 0; r < 5; ++r)
+    want += test::burn(kDepth * (r + 1), r + 1);
+  CHECK(got == want);
+}
+
+// A goroutine parked inside a user context shows up in traces of all
+// goroutines without upsetting the unwinder.
+TEST_CASE("stack traces of a goroutine parked in a user context",
+          "[contexts]") {
+  static go::chan<int> *wake;
+  static ucontext_t caller, self;
+  static bool resumed;
+  const bool ok = test::in_goroutine([] {
+    go::chan<int> c;
+    wake = &c;
+    resumed = false;
+    go::wait_group wg;
+    wg.add(1);
+    go::spawn([&] {
+      std::vector<char> stack(128 * 1024);
+      getcontext(&self);
+      self.uc_stack.ss_sp = stack.data();
+      self.uc_stack.ss_size = stack.size();
+      self.uc_link = &caller;
+      makecontext(
+          &self,
+          [] {
+            test::burn(kDepth);
+            resumed = wake->recv().value_or(0) == 7; // parks on the context
+          },
+          0);
+      swapcontext(&caller, &self);
+      wg.done();
+    });
+    go::sleep_for(std::chrono::milliseconds(20));
+    const std::string all = go::stack_trace(true);
+    c.send(7);
+    wg.wait();
+    return resumed && !all.empty();
+  });
+  CHECK(ok);
+}
+
 // sigaltstack.
 volatile uintptr_t handler_sp = 0;
 volatile uintptr_t handler_limit = 1;
