@@ -212,6 +212,12 @@ void generator_body() {
   for (int i = 1; i <= gen->n; ++i) {
     gen->limit_inside = current_limit();
     gen->value = test::burn(kDepth, i) / (kDepth + 1) * i; // i * i
+    try { // the unwinder runs on the context's stack too
+      if (i % 3 == 0)
+        throw i;
+    } catch (int thrown) {
+      gen->value = test::burn(kDepth, thrown) / (kDepth + 1) * thrown;
+    }
     if (gen->yield_inside) {
       go::yield();
       go::sleep_for(std::chrono::microseconds(100));
@@ -296,6 +302,33 @@ TEST_CASE("makecontext with arguments on the stack", "[contexts]") {
     return total;
   });
   CHECK(got == test::burn(kDepth, 1) + 204);
+}
+
+// Code on a user context is not preempted (the limit slot stays 0, as in
+// uninstrumented code): sysmon's signal must not poison it there.
+TEST_CASE("a long computation on a user context keeps the limit at 0",
+          "[contexts]") {
+  static ucontext_t caller, self;
+  static bool limit_stayed_zero;
+  test::in_goroutine([] {
+    std::vector<char> stack(256 * 1024);
+    getcontext(&self);
+    self.uc_stack.ss_sp = stack.data();
+    self.uc_stack.ss_size = stack.size();
+    self.uc_link = &caller;
+    makecontext(
+        &self,
+        [] {
+          limit_stayed_zero = true;
+          const go::clock::time_point start = go::clock::now();
+          while (test::ms_since(start) < 50) // sysmon preempts after 10 ms
+            if (test::burn(20) == 0 || current_limit() != 0)
+              limit_stayed_zero = false;
+        },
+        0);
+    swapcontext(&caller, &self);
+  });
+  CHECK(limit_stayed_zero);
 }
 
 // getcontext/setcontext used like setjmp/longjmp, with stack growth (and in
