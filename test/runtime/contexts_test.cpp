@@ -162,6 +162,25 @@ TEST_CASE("vfork() children run instrumented code, then _exit or exec",
   CHECK(r.burn_after == test::burn(kDepth * 2, 5));
 }
 
+// Runs f(i) for i in [0, n) in as many goroutines at once, inside go::run;
+// returns how many returned true.
+template <class F> int count_in_goroutines(int n, F f) {
+  std::atomic<int> good{0};
+  test::in_goroutine([&] {
+    go::wait_group wg;
+    for (int i = 0; i < n; ++i) {
+      wg.add(1);
+      go::spawn([&, i] {
+        if (f(i))
+          good.fetch_add(1);
+        wg.done();
+      });
+    }
+    wg.wait();
+  });
+  return good.load();
+}
+
 int spawn_shell(const char *script) {
   pid_t pid;
   char sh[] = "sh", c[] = "-c";
@@ -172,27 +191,19 @@ int spawn_shell(const char *script) {
 }
 
 TEST_CASE("posix_spawn() from goroutines", "[contexts]") {
-  std::atomic<int> good{0};
-  test::in_goroutine([&] {
-    go::wait_group wg;
-    for (int i = 0; i < 4; ++i) {
-      wg.add(1);
-      go::spawn([&, i] {
-        test::burn(kDepth + i * 50);
-        if (spawn_shell("exit 45") == 45)
-          good.fetch_add(1);
-        wg.done();
-      });
-    }
-    wg.wait();
-    // A failed exec is reported through the memory the child shares.
+  CHECK(count_in_goroutines(4, [](int i) {
+          test::burn(kDepth + i * 50);
+          return spawn_shell("exit 45") == 45;
+        }) == 4);
+  // A failed exec is reported through the memory the child shares.
+  const int rc = test::in_goroutine([] {
+    test::burn(kDepth);
     pid_t pid;
     char name[] = "/nonexistent/program";
     char *argv[] = {name, nullptr};
-    if (posix_spawn(&pid, name, nullptr, nullptr, argv, environ) == ENOENT)
-      good.fetch_add(1);
+    return posix_spawn(&pid, name, nullptr, nullptr, argv, environ);
   });
-  CHECK(good.load() == 5);
+  CHECK(rc == ENOENT);
 }
 
 // A generator: a user context on a heap stack yields the squares of 1..n to
@@ -258,26 +269,30 @@ TEST_CASE("makecontext/swapcontext generators inside goroutines",
           "[contexts]") {
   constexpr int n = 20;
   constexpr long want = n * (n + 1) * (2 * n + 1) / 6;
-  std::atomic<int> good{0};
-  test::in_goroutine([&] {
-    go::wait_group wg;
-    for (int g = 0; g < 4; ++g) {
-      wg.add(1);
-      go::spawn([&, g] {
-        Generator gen;
-        gen.n = n;
-        gen.yield_inside = g % 2 == 1;
-        generator_start(&gen, 256 * 1024);
-        if (run_generator(&gen) == want &&
-            test::burn(kDepth * 2, 5) == test::burn(kDepth * 2, 5))
-          good.fetch_add(1);
-        std::free(gen.stack);
-        wg.done();
-      });
-    }
-    wg.wait();
-  });
-  CHECK(good.load() == 4);
+  CHECK(count_in_goroutines(4, [](int i) {
+          Generator gen;
+          gen.n = n;
+          gen.yield_inside = i % 2 == 1;
+          generator_start(&gen, 256 * 1024);
+          const bool ok =
+              run_generator(&gen) == want &&
+              test::burn(kDepth * 2, 5) == test::burn(kDepth * 2, 5);
+          std::free(gen.stack);
+          return ok;
+        }) == 4);
+}
+
+// Runs fn() on a user context with a heap stack of its own and returns once
+// fn returns (through uc_link).
+void run_on_context(void (*fn)()) {
+  std::vector<char> stack(256 * 1024);
+  ucontext_t caller, self;
+  getcontext(&self);
+  self.uc_stack.ss_sp = stack.data();
+  self.uc_stack.ss_size = stack.size();
+  self.uc_link = &caller;
+  makecontext(&self, fn, 0);
+  swapcontext(&caller, &self);
 }
 
 TEST_CASE("makecontext with arguments on the stack", "[contexts]") {
@@ -308,25 +323,15 @@ TEST_CASE("makecontext with arguments on the stack", "[contexts]") {
 // uninstrumented code): sysmon's signal must not poison it there.
 TEST_CASE("a long computation on a user context keeps the limit at 0",
           "[contexts]") {
-  static ucontext_t caller, self;
   static bool limit_stayed_zero;
   test::in_goroutine([] {
-    std::vector<char> stack(256 * 1024);
-    getcontext(&self);
-    self.uc_stack.ss_sp = stack.data();
-    self.uc_stack.ss_size = stack.size();
-    self.uc_link = &caller;
-    makecontext(
-        &self,
-        [] {
-          limit_stayed_zero = true;
-          const go::clock::time_point start = go::clock::now();
-          while (test::ms_since(start) < 50) // sysmon preempts after 10 ms
-            if (test::burn(20) == 0 || current_limit() != 0)
-              limit_stayed_zero = false;
-        },
-        0);
-    swapcontext(&caller, &self);
+    run_on_context([] {
+      limit_stayed_zero = true;
+      const go::clock::time_point start = go::clock::now();
+      while (test::ms_since(start) < 50) // sysmon preempts after 10 ms
+        if (test::burn(20) == 0 || current_limit() != 0)
+          limit_stayed_zero = false;
+    });
   });
   CHECK(limit_stayed_zero);
 }
@@ -363,7 +368,6 @@ TEST_CASE("getcontext/setcontext across stack moves", "[contexts]") {
 TEST_CASE("stack traces of a goroutine parked in a user context",
           "[contexts]") {
   static go::chan<int> *wake;
-  static ucontext_t caller, self;
   static bool resumed;
   const bool ok = test::in_goroutine([] {
     go::chan<int> c;
@@ -372,19 +376,10 @@ TEST_CASE("stack traces of a goroutine parked in a user context",
     go::wait_group wg;
     wg.add(1);
     go::spawn([&] {
-      std::vector<char> stack(128 * 1024);
-      getcontext(&self);
-      self.uc_stack.ss_sp = stack.data();
-      self.uc_stack.ss_size = stack.size();
-      self.uc_link = &caller;
-      makecontext(
-          &self,
-          [] {
-            test::burn(kDepth);
-            resumed = wake->recv().value_or(0) == 7; // parks on the context
-          },
-          0);
-      swapcontext(&caller, &self);
+      run_on_context([] {
+        test::burn(kDepth);
+        resumed = wake->recv().value_or(0) == 7; // parks on the context
+      });
       wg.done();
     });
     go::sleep_for(std::chrono::milliseconds(20));
@@ -413,15 +408,33 @@ stack_t real_altstack() {
   return ss;
 }
 
+// altstack_handler on SIGUSR1, with SA_ONSTACK, for its lifetime.
+class OnStackHandler {
+public:
+  OnStackHandler() {
+    struct sigaction sa{};
+    sa.sa_handler = altstack_handler;
+    sa.sa_flags = SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, &old_);
+  }
+  ~OnStackHandler() { sigaction(SIGUSR1, &old_, nullptr); }
+
+private:
+  struct sigaction old_{};
+};
+
+bool contains(const stack_t &ss, uintptr_t p) {
+  const auto lo = reinterpret_cast<uintptr_t>(ss.ss_sp);
+  return p >= lo && p < lo + ss.ss_size;
+}
+
 TEST_CASE("sigaltstack() from a goroutine keeps the runtime's signal stack",
           "[contexts]") {
-  struct sigaction sa{}, old_sa{};
-  sa.sa_handler = altstack_handler;
-  sa.sa_flags = SA_ONSTACK;
-  sigemptyset(&sa.sa_mask);
-  REQUIRE(sigaction(SIGUSR1, &sa, &old_sa) == 0);
+  const OnStackHandler installed;
   struct Result {
-    bool reported = false, restored = false, kept = false, off_stack = false;
+    bool reported = false, restored = false, kept = false;
+    bool on_runtime_stack = false;
     uintptr_t limit = 1, limit_after = 0;
     int burn = 0;
   };
@@ -437,10 +450,8 @@ TEST_CASE("sigaltstack() from a goroutine keeps the runtime's signal stack",
     sigaltstack(nullptr, &now);
     res.reported = now.ss_sp == mine.data() && now.ss_size == mine.size();
     res.kept = real_altstack().ss_sp == runtime_stack.ss_sp;
-    const uintptr_t sp = current_sp();
     raise(SIGUSR1);
-    const size_t size = go::stack_size();
-    res.off_stack = (handler_sp & ~(size - 1)) != (sp & ~(size - 1));
+    res.on_runtime_stack = contains(runtime_stack, handler_sp);
     res.limit = handler_limit;
     res.limit_after = current_limit();
     res.burn = handler_burn;
@@ -449,10 +460,9 @@ TEST_CASE("sigaltstack() from a goroutine keeps the runtime's signal stack",
     res.restored = (now.ss_flags & SS_DISABLE) != 0;
     return res;
   });
-  sigaction(SIGUSR1, &old_sa, nullptr);
   CHECK(r.reported);
   CHECK(r.kept);
-  CHECK(r.off_stack);
+  CHECK(r.on_runtime_stack);
   CHECK(r.limit == 0);
   CHECK(r.limit_after != 0);
   CHECK(r.burn == test::burn(kDepth, 9));
@@ -462,11 +472,7 @@ TEST_CASE("sigaltstack() from a goroutine keeps the runtime's signal stack",
 TEST_CASE("a plain thread keeps its own sigaltstack for instrumented "
           "handlers",
           "[contexts]") {
-  struct sigaction sa{}, old_sa{};
-  sa.sa_handler = altstack_handler;
-  sa.sa_flags = SA_ONSTACK;
-  sigemptyset(&sa.sa_mask);
-  REQUIRE(sigaction(SIGUSR1, &sa, &old_sa) == 0);
+  const OnStackHandler installed;
   alignas(64) static char mine[256 * 1024]; // handler_burn needs ~110 KiB
   static bool on_mine = false;
   test::in_goroutine([] {
@@ -480,8 +486,7 @@ TEST_CASE("a plain thread keeps its own sigaltstack for instrumented "
           ss.ss_size = sizeof mine;
           sigaltstack(&ss, nullptr);
           raise(SIGUSR1);
-          const auto lo = reinterpret_cast<uintptr_t>(mine);
-          on_mine = handler_sp >= lo && handler_sp < lo + sizeof mine;
+          on_mine = contains(ss, handler_sp);
           ss.ss_flags = SS_DISABLE;
           sigaltstack(&ss, nullptr);
           return nullptr;
@@ -489,7 +494,6 @@ TEST_CASE("a plain thread keeps its own sigaltstack for instrumented "
         nullptr);
     pthread_join(t, nullptr);
   });
-  sigaction(SIGUSR1, &old_sa, nullptr);
   CHECK(on_mine);
   CHECK(handler_limit == 0);
   CHECK(handler_burn == test::burn(kDepth, 9));
