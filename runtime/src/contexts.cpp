@@ -52,6 +52,16 @@
 // is not supported. makecontext is the runtime's own (glibc's layout) so that
 // a function that returns reaches uc_link through setcontext below.
 //
+// Side stacks. Locals whose address escapes live on a LIFO side stack
+// (side_stack.cpp), one per goroutine or thread; contexts that take turns on
+// one thread would interleave their frames there and free each other's. So
+// every context has its own: makecontext carves its first chunk from the top
+// of the context's stack (1/16, at most 16 KiB; more comes from the heap
+// and goes back when the context's function returns, and is lost if it never
+// does), and every switch saves the side stack's two thread-locals in the
+// context it leaves and loads those of the context it enters. They travel in
+// the reserved words of uc_mcontext, which glibc never reads or writes.
+//
 // sigaltstack(). Runtime threads keep the runtime's signal stack
 // (signals.cpp): the program's would move from thread to thread with its
 // goroutines, and its handlers and the runtime's fault handler would run on
@@ -59,6 +69,7 @@
 // records the program's settings per thread and reports them back; handlers
 // run on the runtime's signal stack, with the limit slot cleared. Threads
 // that run no goroutine get the real call.
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdarg>
@@ -169,6 +180,24 @@ void relocate_saved_context(ucontext_t *uc, const Goroutine *g) {
   record_saved_context(uc, g->stack.hi - (hi - sp));
 }
 
+// The side stack of a context, in uc_mcontext.__reserved1 (see the top).
+constexpr unsigned long long kSideStackTag = 0x676f736964650000; // "goside"
+
+void save_side_stack(ucontext_t *uc, uintptr_t sp, uintptr_t limit) {
+  unsigned long long *w = uc->uc_mcontext.__reserved1;
+  w[0] = sp;
+  w[1] = limit;
+  w[2] = kSideStackTag ^ sp ^ limit;
+}
+
+void load_side_stack(const ucontext_t *uc) {
+  const unsigned long long *w = uc->uc_mcontext.__reserved1;
+  if (w[2] != (kSideStackTag ^ w[0] ^ w[1]))
+    return; // a context saved by someone else: leave the side stack be
+  __goroutine_side_sp = w[0];
+  __goroutine_side_limit = w[1];
+}
+
 } // namespace
 } // namespace go::runtime
 
@@ -207,6 +236,7 @@ extern "C" __attribute__((visibility("hidden"))) int
 goroutine_context_saved(ucontext_t *ucp) {
   record_saved_context(ucp,
                        static_cast<uintptr_t>(ucp->uc_mcontext.gregs[REG_RSP]));
+  save_side_stack(ucp, __goroutine_side_sp, __goroutine_side_limit);
   return 0;
 }
 
@@ -214,12 +244,14 @@ extern "C" __attribute__((visibility("hidden"))) void
 goroutine_context_entering(ucontext_t *ucp) {
   if (const Goroutine *g = this_thread().g)
     relocate_saved_context(ucp, g);
+  load_side_stack(ucp);
   enter_context(static_cast<uintptr_t>(ucp->uc_mcontext.gregs[REG_RSP]));
 }
 
 extern "C" __attribute__((visibility("hidden"))) void
 goroutine_context_leaving(ucontext_t *oucp, ucontext_t *ucp, uintptr_t sp) {
   record_saved_context(oucp, sp);
+  save_side_stack(oucp, __goroutine_side_sp, __goroutine_side_limit);
   goroutine_context_entering(ucp);
 }
 
@@ -316,14 +348,19 @@ extern "C" int clone(int (*fn)(void *), void *stack, int flags, void *arg,
   if (!shared_block)
     return __clone(clone_child, start, flags, start, parent_tid, tls,
                    child_tid);
-  // The child clears this thread block; we are suspended until it execs or
-  // exits, and take ours back then.
+  // The child clears this thread block (and may leave the side stack's
+  // thread-locals anywhere); we are suspended until it execs or exits, and
+  // take ours back then.
   const ThreadState saved = goroutine_thread_state;
   const uintptr_t limit = stack_limit();
+  const uintptr_t side_sp = __goroutine_side_sp;
+  const uintptr_t side_limit = __goroutine_side_limit;
   const int rc =
       __clone(clone_child, start, flags, start, parent_tid, tls, child_tid);
   goroutine_thread_state = saved;
   set_stack_limit(limit);
+  __goroutine_side_sp = side_sp; // (its side frames went below ours)
+  __goroutine_side_limit = side_limit;
   return rc;
 }
 
@@ -340,6 +377,7 @@ extern "C" pid_t __vfork() noexcept { return vfork(); }
 // A function started by makecontext returns here (its return address), with
 // %rbx pointing at the uc_link slot; see makecontext.
 extern "C" [[noreturn]] void goroutine_context_return(const ucontext_t *link) {
+  side_stack_release_beyond(__goroutine_side_limit); // its side stack is empty
   if (link == nullptr)
     std::exit(0); // as glibc: the thread of control ends with the process
   setcontext(link);
@@ -355,13 +393,26 @@ extern "C" __attribute__((naked)) void goroutine_context_start() {
       "ud2");
 }
 
+// Bytes of a context's stack that makecontext gives its side stack.
+size_t side_stack_share(size_t stack_bytes) {
+  constexpr size_t kMin = 256, kMax = size_t{16} * 1024;
+  return std::min(std::max(stack_bytes / 16, kMin), kMax) & ~size_t{15};
+}
+
 // glibc's layout: func's arguments 1-6 in registers, the rest on the stack
-// above its return address, then uc_link; %rbx points at uc_link.
+// above its return address, then uc_link; %rbx points at uc_link. The side
+// stack's first chunk is above all of it.
 extern "C" void makecontext(ucontext_t *ucp, void (*func)(), int argc,
                             ...) noexcept {
   const int stack_args = argc > 6 ? argc - 6 : 0;
-  const auto top =
-      reinterpret_cast<uintptr_t>(ucp->uc_stack.ss_sp) + ucp->uc_stack.ss_size;
+  const size_t side_bytes = side_stack_share(ucp->uc_stack.ss_size);
+  const uintptr_t top = (reinterpret_cast<uintptr_t>(ucp->uc_stack.ss_sp) +
+                         ucp->uc_stack.ss_size - side_bytes) &
+                        ~uintptr_t{15}; // the side stack's first chunk
+  uintptr_t side_limit;
+  const uintptr_t side_sp =
+      side_stack_in(reinterpret_cast<void *>(top), side_bytes, &side_limit);
+  save_side_stack(ucp, side_sp, side_limit);
   const uintptr_t base = (top - (stack_args + 1) * 8) & ~uintptr_t{15};
   auto *sp = reinterpret_cast<uint64_t *>(base - 8); // %rsp at func's entry
   sp[0] = reinterpret_cast<uint64_t>(&goroutine_context_start);

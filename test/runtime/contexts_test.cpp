@@ -305,7 +305,7 @@ TEST_CASE("makecontext with arguments on the stack", "[contexts]") {
     }
   };
   const long got = test::in_goroutine([] {
-    std::vector<char> stack(128 * 1024);
+    std::vector<char> stack(256 * 1024);
     getcontext(&self);
     self.uc_stack.ss_sp = stack.data();
     self.uc_stack.ss_size = stack.size();
@@ -317,6 +317,81 @@ TEST_CASE("makecontext with arguments on the stack", "[contexts]") {
     return total;
   });
   CHECK(got == test::burn(kDepth, 1) + 204);
+}
+
+// Locals whose address escapes live on a side stack (LIFO); each context
+// needs its own, or the caller's frames overwrite the suspended context's.
+int *volatile escape_sink; // storing a local's address here makes it escape
+
+__attribute__((noinline)) int fill_escaping(int seed) {
+  int local[64]; // escapes: on the side stack of the running context
+  escape_sink = local;
+  for (int i = 0; i < 64; ++i)
+    local[i] = seed * 1000 + i;
+  int sum = 0;
+  for (int i = 0; i < 64; ++i)
+    sum += escape_sink[i];
+  return sum;
+}
+
+struct Coroutine {
+  ucontext_t caller{}, self{};
+  bool intact = true;
+};
+Coroutine *running_coroutine;
+
+void coroutine_body() {
+  Coroutine *co = running_coroutine;
+  int mine[64]; // escapes, and must survive the caller's side frames
+  escape_sink = mine;
+  for (int round = 0; round < 10; ++round) {
+    for (int i = 0; i < 64; ++i)
+      mine[i] = round * 100 + i;
+    swapcontext(&co->self, &co->caller);
+    for (int i = 0; i < 64; ++i)
+      if (mine[i] != round * 100 + i)
+        co->intact = false;
+    if (fill_escaping(round) != 64 * 1000 * round + 2016)
+      co->intact = false;
+  }
+}
+
+// Resumes co from a frame of its own on the side stack, which is gone (and
+// its side stack space reused) by the time co is resumed again.
+__attribute__((noinline)) void resume(Coroutine *co) {
+  int token[16];
+  escape_sink = token;
+  token[0] = 1;
+  swapcontext(&co->caller, &co->self);
+}
+
+// Resumes a coroutine 11 times, calling code with escaping locals in between;
+// true if nobody's side frames were overwritten.
+bool side_stacks_stay_apart() {
+  std::vector<char> stack(256 * 1024);
+  Coroutine co;
+  running_coroutine = &co;
+  getcontext(&co.self);
+  co.self.uc_stack.ss_sp = stack.data();
+  co.self.uc_stack.ss_size = stack.size();
+  co.self.uc_link = &co.caller;
+  makecontext(&co.self, coroutine_body, 0);
+  bool ok = true;
+  for (int round = 0; round < 11; ++round) {
+    resume(&co);
+    ok &= fill_escaping(round) == 64 * 1000 * round + 2016;
+    ok &= test::burn(kDepth, round + 1) == (kDepth + 1) * (round + 1);
+  }
+  return ok && co.intact;
+}
+
+TEST_CASE("each user context has a side stack of its own", "[contexts]") {
+  CHECK(test::in_goroutine([] {
+    test::burn(kDepth);
+    return side_stacks_stay_apart();
+  }));
+  // On a thread that runs no goroutine too.
+  CHECK(side_stacks_stay_apart());
 }
 
 // Code on a user context is not preempted (the limit slot stays 0, as in
