@@ -220,13 +220,18 @@ template <class F> void find_system_function(F *&f, const char *name) {
   if (f == nullptr)
     fatal("cannot find the C library's %s", name);
 }
+} // namespace
 
-__attribute__((constructor)) void find_system_contexts() {
+// Before main, or at the first call if a library's initializer makes one
+// earlier (never on a goroutine: they start with go::run, inside main).
+extern "C" __attribute__((constructor, visibility("hidden"))) void
+goroutine_find_system_contexts() {
+  if (goroutine_system_swapcontext != nullptr)
+    return;
   find_system_function(goroutine_system_getcontext, "getcontext");
   find_system_function(goroutine_system_setcontext, "setcontext");
   find_system_function(goroutine_system_swapcontext, "swapcontext");
 }
-} // namespace
 
 // The assembly's helpers. getcontext: ucp was just filled (as if by a call
 // returning to the program). setcontext/swapcontext: the switch to ucp is
@@ -242,6 +247,7 @@ goroutine_context_saved(ucontext_t *ucp) {
 
 extern "C" __attribute__((visibility("hidden"))) void
 goroutine_context_entering(ucontext_t *ucp) {
+  goroutine_find_system_contexts();
   if (const Goroutine *g = this_thread().g)
     relocate_saved_context(ucp, g);
   load_side_stack(ucp);
@@ -275,7 +281,11 @@ getcontext:
         .cfi_startproc
         pushq   %rdi
         .cfi_adjust_cfa_offset 8
-        call    *goroutine_system_getcontext(%rip)
+        cmpq    $0, goroutine_system_getcontext(%rip)
+        jne     2f
+        call    goroutine_find_system_contexts
+        movq    (%rsp), %rdi
+2:      call    *goroutine_system_getcontext(%rip)
         popq    %rdi
         .cfi_adjust_cfa_offset -8
         testl   %eax, %eax

@@ -1,9 +1,10 @@
 // Code that makes its own execution contexts runs instrumented code correctly
 // inside goroutines (runtime/src/contexts.cpp): clone() with a stack of its
-// own, vfork(), posix_spawn(), makecontext/swapcontext and sigaltstack. The
-// tests that create processes check the children's exit statuses; each runs
-// its stack-hungry code after the goroutine's stack has grown (and, in torture
-// mode, moved), so the child inherits a real goroutine limit.
+// own, vfork(), posix_spawn(), the ucontext functions (with the side stacks
+// of user contexts) and sigaltstack. The tests that create processes check
+// the children's exit statuses; each runs its stack-hungry code after the
+// goroutine's stack has grown (and, in torture mode, moved), so the child
+// inherits a real goroutine limit.
 #include <catch2/catch.hpp>
 
 #include "test_helpers.h"
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <pthread.h>
 #include <sched.h>
@@ -20,6 +22,7 @@
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include <vector>
 
 extern char **environ;
 
@@ -392,6 +395,23 @@ TEST_CASE("each user context has a side stack of its own", "[contexts]") {
   }));
   // On a thread that runs no goroutine too.
   CHECK(side_stacks_stay_apart());
+}
+
+// An initializer that runs before the runtime's own uses the ucontext
+// functions: the runtime finds glibc's at that first call.
+bool early_context_resumed = false;
+__attribute__((constructor(101))) void use_contexts_early() {
+  static ucontext_t saved;
+  static volatile int passes = 0;
+  getcontext(&saved);
+  passes = passes + 1;
+  if (passes == 1)
+    setcontext(&saved);
+  early_context_resumed = passes == 2;
+}
+
+TEST_CASE("ucontext functions in initializers before main", "[contexts]") {
+  CHECK(early_context_resumed);
 }
 
 // Code on a user context is not preempted (the limit slot stays 0, as in
