@@ -30,11 +30,12 @@
 // suspended parent still runs on. So vfork() is clone(CLONE_VFORK|SIGCHLD):
 // the parent still waits for the exec or exit, but the child writes only its
 // own copy of memory (POSIX leaves the child's writes to anything else
-// undefined). The child runs as a thread without goroutines, on its copy of
-// the stack, within the reserve the plugin guarantees below every call into
-// uninstrumented code. posix_spawn() (glibc's clone(CLONE_VM|CLONE_VFORK) on
-// a stack of its own) runs only uninstrumented code in its child and needs
-// nothing.
+// undefined), and the call costs what fork() costs. The child runs as a
+// thread without goroutines, unchecked, on its copy of the stack: its room
+// is the reserve the plugin guarantees below the call to vfork(), and going
+// past it can only hurt the child's own copy. posix_spawn() (glibc's
+// clone(CLONE_VM|CLONE_VFORK) on a stack of its own) runs only uninstrumented
+// code in its child and needs nothing.
 //
 // getcontext/makecontext/setcontext/swapcontext. A switch to a context whose
 // %rsp lies outside the running goroutine's stack sets g->stackguard to 0 ("g
