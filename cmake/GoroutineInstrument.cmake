@@ -7,7 +7,8 @@
 #                      state on the current stack)
 #   --dynamic-list     exports the runtime's sigaction/setjmp family so shared
 #                      libraries use them too
-#   -u ...             always links the runtime's setjmp family
+#   -u ...             always links the runtime's setjmp family and its
+#                      clone/vfork/ucontext/sigaltstack (contexts.cpp)
 #
 # Works in this source tree (GOROUTINE_IN_TREE) and from the installed CMake
 # package (find_package(Goroutine)), which sets GOROUTINE_PLUGIN and
@@ -20,7 +21,8 @@ endif()
 set(GOROUTINE_LINK_OPTIONS
   -Wl,-z,now
   -Wl,--dynamic-list=${GOROUTINE_DYNAMIC_LIST}
-  -Wl,-u,__goroutine_sigsetjmp)
+  -Wl,-u,__goroutine_sigsetjmp
+  -Wl,-u,clone)
 
 function(goroutine_instrument target)
   cmake_parse_arguments(ARG "" "" "PLUGIN_ARGS" ${ARGN})

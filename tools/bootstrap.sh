@@ -16,10 +16,11 @@ jobs=${JOBS:-$(nproc)}
 # are for the benchmarks' Go twins and charts, nodejs/npm fetch the
 # third-party code the real-world tests build; gdb and pkg-config are for the
 # tests of the gdb helper and of the installed package; csmith and
-# libcsmith-dev generate the differential tests' random programs.
+# libcsmith-dev generate the differential tests' random programs;
+# libgtest-dev ships googletest's sources, which test/googletest builds.
 packages="clang-19 llvm-19-dev libclang-19-dev llvm-19-tools lld-19 catch2
   libunwind-dev libdw-dev cmake ninja-build python3 gcc golang-1.19-go
-  gnuplot-nox nodejs npm gdb pkg-config csmith libcsmith-dev"
+  gnuplot-nox nodejs npm gdb pkg-config csmith libcsmith-dev libgtest-dev"
 missing=""
 for p in $packages; do
   # nodejs/npm may come from another repository (nodesource): a working

@@ -9,8 +9,10 @@
 // function returns, as C expects.
 //
 // Each goroutine has a side stack of its own, and so does each thread for
-// the code it runs outside goroutines. The runtime installs the right one in
-// two thread-locals whenever it switches goroutines (side_stack_switch).
+// the code it runs outside goroutines, and each context the program makes
+// with makecontext (contexts.cpp; its first chunk is carved from the
+// context's stack). The runtime installs the right one in two thread-locals
+// whenever it switches goroutines (side_stack_switch) or contexts.
 // Code the plugin generates uses them like this:
 //
 //   entry:   sp = __goroutine_side_sp;  limit = __goroutine_side_limit
@@ -136,6 +138,20 @@ void SideStack::release() {
   free_chain(first);
   first = nullptr;
   sp = limit = 0;
+}
+
+uintptr_t side_stack_in(void *mem, size_t bytes, uintptr_t *limit) {
+  auto *c = static_cast<SideChunk *>(mem);
+  c->next = nullptr;
+  c->size = bytes;
+  *limit = usable_lo(c);
+  return usable_hi(c);
+}
+
+void side_stack_release_beyond(uintptr_t limit) {
+  SideChunk *first = reinterpret_cast<SideChunk *>(limit) - 1;
+  free_chain(first->next);
+  first->next = nullptr;
 }
 
 } // namespace go::runtime

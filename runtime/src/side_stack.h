@@ -39,6 +39,15 @@ inline void side_stack_switch(SideStack *prev, SideStack *next) {
   __goroutine_side_limit = next->limit;
 }
 
+// A side stack of its own for a context the program makes (contexts.cpp):
+// its first chunk is the `bytes` (a multiple of 16, at least 64) at `mem`
+// (16-byte aligned). Returns the initial __goroutine_side_sp and sets *limit
+// to the initial __goroutine_side_limit.
+uintptr_t side_stack_in(void *mem, size_t bytes, uintptr_t *limit);
+// Frees the chunks such a side stack took from the heap beyond its first,
+// whose __goroutine_side_limit is `limit`: its context has finished.
+void side_stack_release_beyond(uintptr_t limit);
+
 } // namespace go::runtime
 
 #endif // GOROUTINE_SIDE_STACK_H

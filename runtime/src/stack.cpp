@@ -273,6 +273,8 @@ void stack_shrink(Goroutine *g) {
   const size_t size = g->stack.size();
   const size_t used = g->stack.hi - g->sched_sp;
   const size_t half = size / 2;
+  if (g->stackguard == 0) // pinned: it runs on a user context (contexts.cpp)
+    return;
   if (half < settings.stackmin || used >= size / 4)
     return;
   // Frames of code that was not instrumented were promised a reserve below
@@ -288,7 +290,8 @@ void stack_shrink(Goroutine *g) {
 }
 
 bool stack_compact(Goroutine *g, uint64_t goroutines) {
-  if (settings.compactpark == 0 || goroutines < settings.compactpark)
+  if (settings.compactpark == 0 || goroutines < settings.compactpark ||
+      g->stackguard == 0) // pinned: it runs on a user context (contexts.cpp)
     return false;
   const Stack home = g->stack;
   const size_t used = home.hi - g->sched_sp;

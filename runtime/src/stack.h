@@ -72,9 +72,11 @@ bool stack_compact(Goroutine *g, uint64_t goroutines);
 // Moves a compacted goroutine back to its home stack.
 void stack_expand(Goroutine *g);
 
-// The value the split-stack limit slot must hold while g runs.
+// The value the split-stack limit slot must hold while g runs: 0 while g
+// runs on a stack of the program's own (stackguard 0, contexts.cpp).
 inline uintptr_t stack_limit_for(const Goroutine *g) {
-  return settings.stackmove != 0 ? kStackPoison : g->stackguard;
+  return settings.stackmove != 0 && g->stackguard != 0 ? kStackPoison
+                                                       : g->stackguard;
 }
 
 // x86-64 vector state saved by morestack.S (read by the assembly).
