@@ -91,6 +91,7 @@ protected:
         MPM.addPass(VariadicSplitPass());
         MPM.addPass(GoroutineEscapePass(Opts));
         MPM.addPass(createModuleToFunctionPassAdaptor(StackChecksPass(Opts)));
+        MPM.addPass(RecordReservePass(Opts));
         MPM.addPass(StripAddedDebugInfoPass(Opts));
       });
     });

@@ -60,6 +60,7 @@ bool addModulePass(StringRef Name, ModulePassManager &MPM,
   if (matchPass(Name, "goroutine-stack-checks", Options)) {
     MPM.addPass(
         createModuleToFunctionPassAdaptor(goroutine::StackChecksPass(Options)));
+    MPM.addPass(goroutine::RecordReservePass(Options));
     return true;
   }
   if (matchPass(Name, "goroutine-escape", Options)) {

@@ -54,10 +54,13 @@
 #include "llvm/ADT/PostOrderIterator.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/IR/CFG.h"
+#include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/Instructions.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/Debug.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
 
 #include <goroutine/abi.h>
 
@@ -296,6 +299,20 @@ private:
 };
 
 } // namespace
+
+PreservedAnalyses RecordReservePass::run(Module &M, ModuleAnalysisManager &) {
+  if (!Options.InsertReserveChecks ||
+      M.getNamedGlobal(GOROUTINE_RESERVE_RECORD_NAME) != nullptr)
+    return PreservedAnalyses::all();
+  auto *I64 = Type::getInt64Ty(M.getContext());
+  auto *Record = new GlobalVariable(
+      M, I64, /*isConstant=*/true, GlobalValue::InternalLinkage,
+      ConstantInt::get(I64, Options.Reserve), GOROUTINE_RESERVE_RECORD_NAME);
+  Record->setSection(GOROUTINE_RESERVE_SECTION);
+  Record->setAlignment(Align(8));
+  appendToCompilerUsed(M, {Record});
+  return PreservedAnalyses::none();
+}
 
 PreservedAnalyses StackChecksPass::run(Function &F, FunctionAnalysisManager &) {
   if (!isInstrumented(F))

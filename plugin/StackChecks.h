@@ -29,6 +29,19 @@ private:
   PluginOptions Options;
 };
 
+// Records the reserve this module's checks promise in the object file
+// (GOROUTINE_RESERVE_SECTION), so the runtime keeps as much below
+// uninstrumented frames when it shrinks a stack.
+class RecordReservePass : public llvm::PassInfoMixin<RecordReservePass> {
+public:
+  explicit RecordReservePass(PluginOptions Options) : Options(Options) {}
+  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &);
+  static bool isRequired() { return true; }
+
+private:
+  PluginOptions Options;
+};
+
 } // namespace goroutine
 
 #endif // GOROUTINE_PLUGIN_STACKCHECKS_H

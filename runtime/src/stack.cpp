@@ -70,6 +70,7 @@
 
 #include <cpuid.h>
 #include <cstring>
+#include <string_view>
 
 #include "scheduler.h"
 #include "trace.h"
@@ -77,6 +78,10 @@
 namespace go::runtime {
 
 extern "C" {
+// The reserves the program's instrumented objects were built with
+// (GOROUTINE_RESERVE_SECTION, one uint64_t each); weak: none may exist.
+extern const uint64_t __start_goroutine_reserve[] __attribute__((weak));
+extern const uint64_t __stop_goroutine_reserve[] __attribute__((weak));
 uint32_t goroutine_xsave_enabled = 0; // 0: FXSAVE (512 bytes)
 uint32_t goroutine_xsave_size = 512;
 void goroutine_trampoline();   // context.S
@@ -84,6 +89,23 @@ void goroutine_preempt_stub(); // context.S
 }
 
 namespace {
+
+static_assert(std::string_view(GOROUTINE_RESERVE_SECTION) ==
+                  "goroutine_reserve",
+              "__start_goroutine_reserve must name GOROUTINE_RESERVE_SECTION");
+
+// The largest reserve any instrumented object of the program promises below
+// its calls into uninstrumented code, or the plugin's default if none says.
+size_t program_reserve() {
+  static const size_t reserve = [] {
+    uint64_t r = 0;
+    for (const uint64_t *p = __start_goroutine_reserve;
+         p != nullptr && p < __stop_goroutine_reserve; ++p)
+      r = std::max(r, *p);
+    return r != 0 ? static_cast<size_t>(r) : size_t{GOROUTINE_DEFAULT_RESERVE};
+  }();
+  return reserve;
+}
 
 // Where XSAVE (standard form) puts the state components that can hold 64-bit
 // lanes beyond the legacy XMM registers: YMM_Hi128 (2), ZMM_Hi256 (6),
@@ -278,9 +300,9 @@ void stack_shrink(Goroutine *g) {
   if (half < settings.stackmin || used >= size / 4)
     return;
   // Frames of code that was not instrumented were promised a reserve below
-  // their call site when they were entered (the plugin's default); keep it.
+  // their call site when they were entered; keep it.
   const size_t reserve =
-      trace_has_uninstrumented_frames(g) ? GOROUTINE_DEFAULT_RESERVE : 0;
+      trace_has_uninstrumented_frames(g) ? program_reserve() : 0;
   if (half - used < reserve + kStackGuard)
     return;
   const Stack old = g->stack;

@@ -11,6 +11,11 @@ extern double pow(double, double);
 extern void goroutine_yield(void);
 int (*callback)(int *);
 
+// The module records the reserve it promises, for the runtime's shrinking.
+// CHECK: @__goroutine_reserve = internal constant i64 16384, section "goroutine_reserve", align 8
+// ARGS: @__goroutine_reserve = internal constant i64 8192, section "goroutine_reserve", align 8
+// NONE-NOT: @__goroutine_reserve =
+
 // CHECK-LABEL: define{{.*}} i32 @calls_external(
 // CHECK: call void asm sideeffect "leaq -${0:c}(%rsp), %r11{{.*}}callq __goroutine_morestack@PLT{{.*}}"(i64 16384)
 // CHECK-NEXT: call i32 @external(

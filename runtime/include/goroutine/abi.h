@@ -50,9 +50,15 @@
 #define GOROUTINE_STACK_GUARD 512
 
 /* Bytes guaranteed free below every call into code that was not instrumented
- * (the plugin's reserve=N default). The runtime never shrinks a stack that
- * has uninstrumented frames on it below this much free space. */
+ * (the plugin's reserve=N default). */
 #define GOROUTINE_DEFAULT_RESERVE 16384
+/* Each instrumented object file records the reserve it was built with as a
+ * uint64_t in this section; the runtime never shrinks a stack that has
+ * uninstrumented frames on it below the largest one (the default if no object
+ * recorded one). A C identifier, so the linker defines __start_ and __stop_
+ * symbols for it. */
+#define GOROUTINE_RESERVE_SECTION "goroutine_reserve"
+#define GOROUTINE_RESERVE_RECORD_NAME "__goroutine_reserve"
 /* The same below calls into libm and compiler runtime leaves (pow, fmod, ...;
  * the plugin's libm-reserve=N default). */
 #define GOROUTINE_DEFAULT_LIBM_RESERVE 2048
