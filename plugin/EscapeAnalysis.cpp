@@ -54,10 +54,13 @@
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/Debug.h"
 
 #include <goroutine/abi.h>
 
 using namespace llvm;
+
+#define DEBUG_TYPE "goroutine-escape"
 
 namespace goroutine {
 namespace {
@@ -650,10 +653,7 @@ constexpr int MaxCycleIterations = 16;
 
 EscapeAnalysis::EscapeAnalysis(Module &M, GetTLIFn GetTLI) {
   CallGraph CG(M);
-  auto Lookup = [this](const Function *F) -> const FunctionSummary * {
-    auto It = Results.find(F);
-    return It != Results.end() ? &It->second.Summary : nullptr;
-  };
+  auto Lookup = [this](const Function *F) { return summary(F); };
   for (auto SCC = scc_begin(&CG); !SCC.isAtEnd(); ++SCC) {
     std::vector<Function *> Cycle;
     for (CallGraphNode *N : *SCC)
@@ -673,11 +673,36 @@ EscapeAnalysis::EscapeAnalysis(Module &M, GetTLIFn GetTLI) {
         Results[F] = std::move(R);
       }
     }
-    if (!Stable) // should not happen (everything is monotone); be safe
-      for (Function *F : Cycle)
-        for (ParamSummary &P : Results[F].Summary.Params)
-          P = ParamSummary::worst();
+    if (!Stable)
+      assumeWorst(Cycle, GetTLI);
   }
+}
+
+// A cycle whose summaries did not settle within MaxCycleIterations (each
+// round carries a fact one call further against the order the cycle is
+// visited in, so long cycles can need more): every parameter of the cycle is
+// assumed to escape in every way, and each function's own objects are decided
+// again under that assumption, since those of the last round were decided
+// with summaries that were still too optimistic.
+void EscapeAnalysis::assumeWorst(const std::vector<Function *> &Cycle,
+                                 GetTLIFn GetTLI) {
+  LLVM_DEBUG(dbgs() << "escape: a cycle of " << Cycle.size()
+                    << " functions did not settle in " << MaxCycleIterations
+                    << " rounds: assuming the worst of its parameters\n");
+  for (Function *F : Cycle)
+    for (ParamSummary &P : Results[F].Summary.Params)
+      P = ParamSummary::worst();
+  auto Lookup = [this](const Function *F) { return summary(F); };
+  for (Function *F : Cycle) {
+    Solver S(*F, GetTLI(*F), Lookup);
+    S.run();
+    Results[F].Objects = S.objects();
+  }
+}
+
+const FunctionSummary *EscapeAnalysis::summary(const Function *F) const {
+  auto It = Results.find(F);
+  return It != Results.end() ? &It->second.Summary : nullptr;
 }
 
 const std::vector<EscapeObject> &

@@ -89,6 +89,9 @@ public:
   static std::string describe(const llvm::Value *Object);
 
 private:
+  const FunctionSummary *summary(const llvm::Function *F) const;
+  void assumeWorst(const std::vector<llvm::Function *> &Cycle, GetTLIFn GetTLI);
+
   struct Result {
     FunctionSummary Summary;
     std::vector<EscapeObject> Objects;
