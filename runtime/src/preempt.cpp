@@ -21,7 +21,7 @@
 // While Sched::world_stopping is set no P goes idle and every M that looks
 // for work stops instead (stopm_for_world).
 //
-// docs/design.md, sections 9 and 11, has the reasons and the limits.
+// docs/design.md, sections 13 and 19, has the reasons and the limits.
 #include <csignal>
 #include <ctime>
 #include <ucontext.h>

@@ -162,9 +162,10 @@ void on_fault(int sig, siginfo_t *info, void *uctx) {
           : Symbolize::NamesOnly;
   // A fault in the guard region, or with %rsp already below the stack, is
   // the stack overflowing: code that was not instrumented needed more than
-  // the reserve its caller guaranteed.
-  const bool sp_below =
-      ctx.sp < g->stack.lo && ctx.sp + (1u << 30) > g->stack.lo;
+  // the reserve its caller guaranteed. Not on a user context (stackguard 0,
+  // contexts.cpp): its stack may lie anywhere below the goroutine's.
+  const bool sp_below = g->stackguard != 0 && ctx.sp < g->stack.lo &&
+                        ctx.sp + (1u << 30) > g->stack.lo;
   if (stack_guard_contains(g->stack, addr) || sp_below) {
     print(
         "goroutine %llu wrote below its stack [%#lx, %#lx) at %#lx (sp=%#lx): "

@@ -364,7 +364,7 @@ extern "C" uintptr_t goroutine_morestack(RegisterFrame *frame,
           "was not instrumented overflowed it?)");
   }
 
-  // A preemption request (sysmon, proc.cpp): resume in
+  // A preemption request (sysmon, preempt.cpp): resume in
   // goroutine_preempt_stub, which needs room for every register.
   const bool preempt = g->preempt.exchange(false, std::memory_order_relaxed) &&
                        ts.m != nullptr && !ts.m->blocking;

@@ -247,8 +247,9 @@ goroutine_timer *goroutine_timer_start(int64_t when, int64_t period,
 goroutine_timer *goroutine_ticker_start(int64_t period, void (*fn)(void *),
                                         void *arg);
 /* Stops t and frees it; returns 1 if it had not fired yet (or is periodic).
- * Every timer from goroutine_timer_start is stopped exactly once; once it
- * returns, fn is not running and never runs again. */
+ * Every timer from goroutine_timer_start or goroutine_ticker_start is
+ * stopped exactly once; once it returns, fn is not running and never runs
+ * again. */
 int goroutine_timer_stop(goroutine_timer *t);
 /* A one-shot timer without a handle: calls fn(arg) at `when`, then frees
  * itself. */
