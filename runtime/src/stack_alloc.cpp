@@ -153,6 +153,9 @@ public:
   // because a million parked goroutines would make that map slow.
   uintptr_t take_parking(uint32_t h) {
     std::lock_guard<AdaptiveMutex> lock(mu_);
+    if (h <= kBandSize / 2) // tops lie in a band's upper half (new_span)
+      fatal("stack_alloc: top offset %#x outside the upper half of a band",
+            h);
     const uint64_t slot = h / kStackCompactSize - 1;
     for (Band *band : bands_) {
       if (band->lane != kParkingLane)
@@ -281,8 +284,10 @@ private:
       Band &band = i < bands_.size() ? *bands_[i] : new_band(lane);
       if (band.lane != lane)
         continue;
+      // A span ends below the band's end: a stack's top offset is its top's
+      // low 32 bits, and a top at the end of a band would have offset 0.
       uint64_t base = round_up(band.span_next, align);
-      while (base + shift + len <= kBandSize &&
+      while (base + shift + len < kBandSize &&
              !band.is_free(base + shift, base + shift + len)) {
         auto next = band.used.lower_bound(base + shift);
         base =
@@ -291,7 +296,7 @@ private:
                          : std::prev(next)->second,
                      align);
       }
-      if (base + shift + len > kBandSize) {
+      if (base + shift + len >= kBandSize) {
         band.span_next = kBandSize; // full
         continue;
       }

@@ -118,6 +118,23 @@ int main(int argc, char **argv) {
       go::spawn([&wg] { wg.done(); });
       wg.wait(); // one done() short
     });
+  } else if (scenario == "park-many-big-stacks") {
+    // 10,000 goroutines with 256 KiB stacks (GOROUTINE_DEBUG=stackmin=262144)
+    // fill a band's upper half to its end, then park and are compacted.
+    go::run([] {
+      constexpr int kGoroutines = 10'000;
+      go::chan<int> block;
+      go::wait_group wg;
+      wg.add(kGoroutines);
+      for (int i = 0; i < kGoroutines; ++i)
+        go::spawn([&wg, block] {
+          wg.done();
+          block.recv();
+        });
+      wg.wait();
+      block.close();
+      std::printf("parked and released %d\n", kGoroutines);
+    });
   } else if (scenario == "chan-negative-capacity") {
     go::run([] { go::chan<int> c(-1); });
   } else if (scenario == "close-closed") {

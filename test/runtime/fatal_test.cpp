@@ -72,6 +72,20 @@ TEST_CASE("bad GOROUTINE_DEBUG values are named", "[fatal]") {
   CHECK(r.out == "ok\n");
 }
 
+TEST_CASE("stacks fill a band to its end and park there", "[fatal]") {
+  // The last span of a band once ended at the band's end, giving its top
+  // stack the top offset 0, and compaction crashed with no message.
+  for (const char *debug : {"GOROUTINE_DEBUG=stackmin=262144",
+                            "GOROUTINE_DEBUG=stackmin=262144,compactpark=1",
+                            "GOROUTINE_DEBUG=stackmin=262144,guardpages=1"}) {
+    INFO(debug);
+    const test::ChildResult r =
+        test::run_fatal_case("park-many-big-stacks", debug);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "parked and released 10000\n");
+  }
+}
+
 TEST_CASE("go::run inside a goroutine is refused", "[fatal]") {
   const test::ChildResult r = test::run_fatal_case("nested-run");
   CHECK(r.exit_code == 2);
