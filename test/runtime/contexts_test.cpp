@@ -219,10 +219,11 @@ struct Generator {
   uintptr_t limit_inside = 1;
   bool yield_inside = false; // park the goroutine while in the context
 };
-Generator *current_generator;
-
-void generator_body() {
-  Generator *gen = current_generator;
+// The generator's address comes as two int arguments (makecontext passes
+// ints): goroutines on other threads run generators of their own at the same
+// time, so no global can hand it over.
+void generator_body(unsigned hi, unsigned lo) {
+  auto *gen = reinterpret_cast<Generator *>(uintptr_t{hi} << 32 | lo);
   for (int i = 1; i <= gen->n; ++i) {
     gen->limit_inside = current_limit();
     gen->value = test::burn(kDepth, i) / (kDepth + 1) * i; // i * i
@@ -249,7 +250,9 @@ void generator_start(Generator *gen, size_t stack_size) {
   gen->self.uc_stack.ss_sp = gen->stack;
   gen->self.uc_stack.ss_size = stack_size;
   gen->self.uc_link = &gen->caller;
-  makecontext(&gen->self, generator_body, 0);
+  const auto addr = reinterpret_cast<uintptr_t>(gen);
+  makecontext(&gen->self, reinterpret_cast<void (*)()>(generator_body), 2,
+              static_cast<unsigned>(addr >> 32), static_cast<unsigned>(addr));
 }
 
 // Resumes gen until it is done; returns the sum of the values, or -1 if the
@@ -258,7 +261,6 @@ __attribute__((noinline)) long run_generator(Generator *gen) {
   long sum = 0;
   for (;;) {
     test::burn(kDepth, 7); // the goroutine's stack grows and moves in between
-    current_generator = gen;
     swapcontext(&gen->caller, &gen->self);
     if (current_limit() == 0 || gen->limit_inside != 0)
       return -1;
