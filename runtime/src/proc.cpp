@@ -937,6 +937,11 @@ static __attribute__((always_inline)) inline void finish_switch() {
 // Returns when g runs again (possibly on another thread).
 static __attribute__((always_inline)) inline void
 switch_out(Goroutine *g, SwitchReason why, bool direct) {
+  // A handler runs on the thread's signal stack, over whatever it
+  // interrupted: a goroutine switched out there could never be resumed.
+  if (on_signal_stack(reinterpret_cast<uintptr_t>(__builtin_frame_address(0))))
+    fatal("go::yield or a blocking operation in a signal handler: a signal "
+          "handler may not switch goroutines");
   ThreadState &ts = this_thread();
   M *m = ts.m;
   ts.switch_reason = why;

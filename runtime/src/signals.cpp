@@ -216,6 +216,13 @@ void signals_init() {
   install_fault_handler(SIGBUS);
 }
 
+// This thread's runtime signal stack, [lo, hi); empty on other threads.
+constinit thread_local uintptr_t signal_stack_lo = 0, signal_stack_hi = 0;
+
+bool on_signal_stack(uintptr_t sp) {
+  return sp - signal_stack_lo < signal_stack_hi - signal_stack_lo;
+}
+
 ThreadSignalStack::ThreadSignalStack() {
   long min = sysconf(_SC_SIGSTKSZ);
   const size_t usable =
@@ -233,9 +240,12 @@ ThreadSignalStack::ThreadSignalStack() {
   ss.ss_size = usable;
   if (sigaltstack(&ss, &previous_) != 0)
     fatal("sigaltstack: %s", std::strerror(errno));
+  signal_stack_lo = reinterpret_cast<uintptr_t>(ss.ss_sp);
+  signal_stack_hi = signal_stack_lo + usable;
 }
 
 ThreadSignalStack::~ThreadSignalStack() {
+  signal_stack_lo = signal_stack_hi = 0;
   if (previous_.ss_flags & SS_DISABLE)
     previous_.ss_size = MINSIGSTKSZ; // the kernel checks it even then
   sigaltstack(&previous_, nullptr);

@@ -5,12 +5,17 @@
 
 #include <csignal>
 #include <cstddef>
+#include <cstdint>
 
 namespace go::runtime {
 
 // Installs the runtime's SIGSEGV/SIGBUS reporter where the program has not
 // installed a handler of its own.
 void signals_init();
+
+// True if sp lies in this thread's runtime signal stack: the code at sp runs
+// in a signal handler.
+bool on_signal_stack(uintptr_t sp);
 
 // The alternate signal stack of a runtime thread, installed for the lifetime
 // of the object (RAII); the previous one is restored afterwards.

@@ -135,6 +135,11 @@ int main(int argc, char **argv) {
       block.close();
       std::printf("parked and released %d\n", kGoroutines);
     });
+  } else if (scenario == "yield-in-signal-handler") {
+    go::run([] {
+      std::signal(SIGUSR1, [](int) { go::yield(); });
+      std::raise(SIGUSR1);
+    });
   } else if (scenario == "chan-negative-capacity") {
     go::run([] { go::chan<int> c(-1); });
   } else if (scenario == "close-closed") {

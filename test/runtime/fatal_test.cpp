@@ -86,6 +86,13 @@ TEST_CASE("stacks fill a band to its end and park there", "[fatal]") {
   }
 }
 
+TEST_CASE("go::yield in a signal handler is refused", "[fatal]") {
+  const test::ChildResult r = test::run_fatal_case("yield-in-signal-handler");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("fatal error: go::yield or a blocking operation "
+                             "in a signal handler"));
+}
+
 TEST_CASE("go::run inside a goroutine is refused", "[fatal]") {
   const test::ChildResult r = test::run_fatal_case("nested-run");
   CHECK(r.exit_code == 2);
