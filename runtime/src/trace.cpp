@@ -231,12 +231,18 @@ void print_header(TraceWriter &w, const Goroutine *g, const char *state) {
 
 // The byte patterns LLVM's split-stack prologue and the plugin's prologue
 // checks (VariadicSplit.cpp) start with; see morestack.S and
-// <goroutine/abi.h>.
+// <goroutine/abi.h>. ld.lld replaces the short compare by `stc` and a nop of
+// the same length (split_stack_notes.h).
 bool starts_with_stack_check(const uint8_t *p) {
   using namespace go::contract;
   if (std::memcmp(p, kEndbr64, sizeof kEndbr64) == 0)
     p += sizeof kEndbr64;
   if (std::memcmp(p, kCmpRspLimit, sizeof kCmpRspLimit) == 0)
+    return true;
+  static constexpr uint8_t kLldStcNop[] = {0xf9, 0x0f, 0x1f, 0x84, 0x00,
+                                           0x00, 0x00, 0x00, 0x00};
+  static_assert(sizeof kLldStcNop == sizeof kCmpRspLimit);
+  if (std::memcmp(p, kLldStcNop, sizeof kLldStcNop) == 0)
     return true;
   return std::memcmp(p, kLeaR11Rsp, sizeof kLeaR11Rsp) == 0 &&
          std::memcmp(p + sizeof kLeaR11Rsp + 4, kCmpR11Limit,

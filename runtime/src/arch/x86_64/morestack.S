@@ -104,10 +104,17 @@
         jmp     goroutine_morestack_common
 .endm
 
+// __morestack_non_split: where ld.lld and gold send the __morestack call of
+// an instrumented function that calls code without split-stack notes (see
+// split_stack_notes.h). The plugin's own checks give such calls their
+// reserve, so it is __morestack itself.
         .globl  __morestack
+        .globl  __morestack_non_split
         .type   __morestack, @function
+        .type   __morestack_non_split, @function
         .p2align 4
 __morestack:
+__morestack_non_split:
         .cfi_startproc
         LOAD_THREAD_STATE %r11
         cmpq    $0, TLS_G(%r11)
@@ -119,6 +126,7 @@ __morestack:
         ret
         .cfi_endproc
         .size   __morestack, . - __morestack
+        .size   __morestack_non_split, . - __morestack_non_split
 
         .globl  __goroutine_morestack
         .type   __goroutine_morestack, @function
