@@ -80,6 +80,7 @@
 #include <dlfcn.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <type_traits>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -216,22 +217,37 @@ __attribute__((visibility("hidden"))) int (*goroutine_system_swapcontext)(
 }
 
 namespace {
-template <class F> void find_system_function(F *&f, const char *name) {
-  f = reinterpret_cast<F *>(dlsym(RTLD_NEXT, name));
-  if (f == nullptr)
-    fatal("cannot find the C library's %s", name);
+// True if the C library's functions were found. A -static program has no
+// dynamic linker to find them with (RTLD_NEXT), and libc.a's objects that
+// define them are not linked in, since the runtime's definitions win.
+bool lookup_system_contexts() {
+  auto find = [](auto *&f, const char *name) {
+    f = reinterpret_cast<std::remove_reference_t<decltype(f)>>(
+        dlsym(RTLD_NEXT, name));
+    return f != nullptr;
+  };
+  return find(goroutine_system_getcontext, "getcontext") &&
+         find(goroutine_system_setcontext, "setcontext") &&
+         find(goroutine_system_swapcontext, "swapcontext");
+}
+
+// Before main, so that no goroutine calls dlsym; a -static program that never
+// uses the ucontext functions runs as usual.
+__attribute__((constructor)) void probe_system_contexts() {
+  lookup_system_contexts();
 }
 } // namespace
 
-// Before main, or at the first call if a library's initializer makes one
-// earlier (never on a goroutine: they start with go::run, inside main).
-extern "C" __attribute__((constructor, visibility("hidden"))) void
+// At a use, if the constructor has not run yet (a library's initializer) or
+// could not find them (never on a goroutine: they start with go::run).
+extern "C" __attribute__((visibility("hidden"))) void
 goroutine_find_system_contexts() {
   if (goroutine_system_swapcontext != nullptr)
     return;
-  find_system_function(goroutine_system_getcontext, "getcontext");
-  find_system_function(goroutine_system_setcontext, "setcontext");
-  find_system_function(goroutine_system_swapcontext, "swapcontext");
+  if (!lookup_system_contexts())
+    fatal("getcontext, setcontext and swapcontext are not available to a "
+          "-static program linked with the goroutine runtime (it finds the C "
+          "library's through the dynamic linker): link it dynamically");
 }
 
 // The assembly's helpers. getcontext: ucp was just filled (as if by a call

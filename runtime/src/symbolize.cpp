@@ -27,8 +27,20 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <link.h>
 #include <mutex>
 #include <unistd.h>
+
+// The program's dynamic section (<link.h>), made weak: absent (null) in a
+// -static program.
+extern ElfW(Dyn) _DYNAMIC[] __attribute__((weak));
+
+namespace {
+bool static_program() {
+  const void *volatile dynamic = _DYNAMIC; // the compiler assumes non-null
+  return dynamic == nullptr;
+}
+} // namespace
 
 namespace go::runtime {
 namespace {
@@ -246,6 +258,11 @@ private:
     if (tried_)
       return dwfl_ != nullptr;
     tried_ = true;
+    // A -static program has no dynamic linker of its own: libdw would come
+    // with a second C library, and crashes in it. Traces then show the
+    // names libunwind reads from the symbol table, with offsets.
+    if (static_program())
+      return false;
     void *h = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
     if (h == nullptr || !dw_.load(h))
       return false;
