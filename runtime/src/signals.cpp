@@ -266,7 +266,10 @@ namespace {
 
 // glibc's signal()/bsd_signal(): BSD semantics (handler stays, the signal is
 // blocked while it runs, interrupted calls restart).
-sighandler_t bsd_style_signal(int sig, sighandler_t handler) {
+// Installs a signal()-style handler with `flags`; `block_self` blocks the
+// signal while the handler runs.
+sighandler_t install_plain_handler(int sig, sighandler_t handler, int flags,
+                                   bool block_self) {
   if (handler == SIG_ERR || sig < 1 || sig >= NSIG) {
     errno = EINVAL;
     return SIG_ERR;
@@ -275,11 +278,16 @@ sighandler_t bsd_style_signal(int sig, sighandler_t handler) {
   std::memset(&act, 0, sizeof act);
   act.sa_handler = handler;
   sigemptyset(&act.sa_mask);
-  sigaddset(&act.sa_mask, sig);
-  act.sa_flags = SA_RESTART;
+  if (block_self)
+    sigaddset(&act.sa_mask, sig);
+  act.sa_flags = flags;
   if (go::runtime::install(sig, &act, &old) < 0)
     return SIG_ERR;
   return old.sa_handler;
+}
+
+sighandler_t bsd_style_signal(int sig, sighandler_t handler) {
+  return install_plain_handler(sig, handler, SA_RESTART, /*block_self=*/true);
 }
 
 } // namespace
@@ -294,18 +302,8 @@ extern "C" sighandler_t bsd_signal(int sig, sighandler_t handler) noexcept {
 
 // System V semantics: one-shot, not blocked while running, no restart.
 extern "C" sighandler_t sysv_signal(int sig, sighandler_t handler) noexcept {
-  if (handler == SIG_ERR || sig < 1 || sig >= NSIG) {
-    errno = EINVAL;
-    return SIG_ERR;
-  }
-  struct sigaction act, old;
-  std::memset(&act, 0, sizeof act);
-  act.sa_handler = handler;
-  sigemptyset(&act.sa_mask);
-  act.sa_flags = SA_RESETHAND | SA_NODEFER;
-  if (go::runtime::install(sig, &act, &old) < 0)
-    return SIG_ERR;
-  return old.sa_handler;
+  return install_plain_handler(sig, handler, SA_RESETHAND | SA_NODEFER,
+                               /*block_self=*/false);
 }
 
 // X/Open sigset(): like sysv_signal but the handler stays installed; SIG_HOLD
