@@ -49,8 +49,8 @@ extern "C" {
  * goroutine and returns when it returns. Must not be called from a
  * goroutine. arg is not kept once it returns (so go::run's callable stays in
  * the caller's frame, on the thread's own stack). */
-GOROUTINE_RUN_UNINSTRUMENTED void
-goroutine_run(void (*fn)(void *), void *GOROUTINE_NOESCAPE arg);
+GOROUTINE_RUN_UNINSTRUMENTED void goroutine_run(void (*fn)(void *),
+                                                void *GOROUTINE_NOESCAPE arg);
 
 /* Gives up the thread to other goroutines of its P (Go's runtime.Gosched). */
 void goroutine_yield(void);
