@@ -9,12 +9,14 @@
 //                 for the next 256 frees, so a pointer into it that the move
 //                 could not fix (one stored outside the stack) faults at
 //                 once, with a message naming the problem
-//   stackmin=N    initial stack size in bytes (power of two, >= 1024)
-//   maxstack=N    maximum stack size in bytes (default 1 GiB)
+//   stackmin=N    initial stack size in bytes (power of two, 1 KiB to 2 GiB)
+//   maxstack=N    maximum stack size in bytes (1 KiB to 2 GiB; default 1 GiB)
 //   compactpark=N with N or more goroutines, a goroutine that parks using
 //                 little stack waits on a 512-byte stack (default 10000;
 //                 0: never)
-//   preemptms=N   sysmon preempts a goroutine after N ms (default 10)
+//   preemptms=N   sysmon preempts a goroutine after N ms (1 to 86400000,
+//                 a day; default 10)
+// guardpages, stacktrace and stackpoison take 0 or 1.
 // Every number, here and in GOROUTINE_MAXPROCS, is read by parse_setting:
 // decimal digits only (no sign, spaces or base prefix), checked for overflow
 // and against the setting's range. Bad values are fatal errors that name the
