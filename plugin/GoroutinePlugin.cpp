@@ -2,6 +2,7 @@
 //
 // Loaded by `clang-19 -fplugin=libgoroutine-plugin.so` (through the version
 // check in VersionShim.c), this frontend action:
+//  - refuses targets other than x86-64 (a fatal error naming the target);
 //  - turns on split-stack code generation for the translation unit, so every
 //    function defined in it gets LLVM's split-stack prologue, except those
 //    declared __attribute__((no_split_stack));
@@ -33,11 +34,13 @@
 
 #include "clang/AST/ASTConsumer.h"
 #include "clang/Basic/DiagnosticFrontend.h"
+#include "clang/Basic/TargetInfo.h"
 #include "clang/Frontend/CompilerInstance.h"
 #include "clang/Frontend/FrontendPluginRegistry.h"
 #include "clang/Lex/Preprocessor.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/TargetParser/Triple.h"
 
 using namespace llvm;
 
@@ -71,6 +74,16 @@ protected:
 
   std::unique_ptr<clang::ASTConsumer>
   CreateASTConsumer(clang::CompilerInstance &CI, StringRef) override {
+    // Split-stack prologues, stack switches and the runtime are x86-64 code;
+    // a fatal error here comes before anything the headers would say.
+    const Triple &T = CI.getTarget().getTriple();
+    if (T.getArch() != Triple::x86_64 || T.isX32()) {
+      clang::DiagnosticsEngine &D = CI.getDiagnostics();
+      D.Report(D.getCustomDiagID(clang::DiagnosticsEngine::Fatal,
+                                 "goroutine plugin: target '%0' is not "
+                                 "supported: goroutines are x86-64 only"))
+          << T.str();
+    }
     clang::CodeGenOptions &CG = CI.getCodeGenOpts();
     CG.EnableSegmentedStacks = true;
     nameVariablesInRemarks(CG);

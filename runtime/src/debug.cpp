@@ -9,14 +9,18 @@
 //                 for the next 256 frees, so a pointer into it that the move
 //                 could not fix (one stored outside the stack) faults at
 //                 once, with a message naming the problem
-//   stackmin=N    initial stack size in bytes (power of two, >= 1024)
-//   maxstack=N    maximum stack size in bytes (default 1 GiB)
+//   stackmin=N    initial stack size in bytes (power of two, 1 KiB to 2 GiB)
+//   maxstack=N    maximum stack size in bytes (1 KiB to 2 GiB; default 1 GiB)
 //   compactpark=N with N or more goroutines, a goroutine that parks using
 //                 little stack waits on a 512-byte stack (default 10000;
 //                 0: never)
-//   preemptms=N   sysmon preempts a goroutine after N ms (default 10)
-// Bad values are fatal errors that name the setting; unknown keys are
-// reported and ignored.
+//   preemptms=N   sysmon preempts a goroutine after N ms (1 to 86400000,
+//                 a day; default 10)
+// guardpages, stacktrace and stackpoison take 0 or 1.
+// Every number, here and in GOROUTINE_MAXPROCS, is read by parse_setting:
+// decimal digits only (no sign, spaces or base prefix), checked for overflow
+// and against the setting's range. Bad values are fatal errors that name the
+// setting and the value; unknown keys are reported and ignored.
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -57,47 +61,43 @@ void vprint_line(const char *prefix, const char *fmt, va_list ap) {
   write_all(buf, static_cast<size_t>(n));
 }
 
-bool parse_size(const char *s, size_t *out) {
-  char *end = nullptr;
-  errno = 0;
-  const unsigned long long v = std::strtoull(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0')
-    return false;
-  *out = static_cast<size_t>(v);
-  return true;
-}
-
 bool is_power_of_two(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
+constexpr uint64_t kMaxU64 = ~uint64_t{0};
+// Sysmon's preemption interval, as nanoseconds in an int64_t: up to a day.
+constexpr uint64_t kMaxPreemptMs = 24 * 3600 * 1000;
+
+// A GOROUTINE_DEBUG number from min to max.
+uint64_t debug_number(const char *key, const char *value, uint64_t min,
+                      uint64_t max) {
+  return parse_setting("GOROUTINE_DEBUG: ", key, value, min, max);
+}
+
 void apply_setting(const char *key, const char *value) {
-  size_t v = 0;
-  if (!parse_size(value, &v))
-    fatal("GOROUTINE_DEBUG: %s=%s is not a number", key, value);
   if (std::strcmp(key, "stackmove") == 0) {
-    settings.stackmove = v;
+    settings.stackmove = debug_number(key, value, 0, kMaxU64);
   } else if (std::strcmp(key, "guardpages") == 0) {
-    settings.guardpages = v != 0;
+    settings.guardpages = debug_number(key, value, 0, 1) != 0;
   } else if (std::strcmp(key, "stacktrace") == 0) {
-    settings.stacktrace = v != 0;
+    settings.stacktrace = debug_number(key, value, 0, 1) != 0;
   } else if (std::strcmp(key, "stackpoison") == 0) {
-    settings.stackpoison = v != 0;
+    settings.stackpoison = debug_number(key, value, 0, 1) != 0;
   } else if (std::strcmp(key, "stackmin") == 0) {
-    if (!is_power_of_two(v) || v < kStackMinAllowed || v > kStackMaxAllowed)
+    const size_t v =
+        debug_number(key, value, kStackMinAllowed, kStackMaxAllowed);
+    if (!is_power_of_two(v))
       fatal("GOROUTINE_DEBUG: stackmin=%s must be a power of two of at "
             "least %zu",
             value, kStackMinAllowed);
     settings.stackmin = v;
   } else if (std::strcmp(key, "compactpark") == 0) {
-    settings.compactpark = v;
+    settings.compactpark = debug_number(key, value, 0, kMaxU64);
   } else if (std::strcmp(key, "preemptms") == 0) {
-    if (v == 0)
-      fatal("GOROUTINE_DEBUG: preemptms must be at least 1");
-    settings.preempt_ns = static_cast<int64_t>(v) * 1'000'000;
+    settings.preempt_ns = static_cast<int64_t>(
+        debug_number(key, value, 1, kMaxPreemptMs) * 1'000'000);
   } else if (std::strcmp(key, "maxstack") == 0) {
-    if (v < kStackMinAllowed || v > kStackMaxAllowed)
-      fatal("GOROUTINE_DEBUG: maxstack=%s must be between %zu and %zu", value,
-            kStackMinAllowed, kStackMaxAllowed);
-    settings.maxstack = v;
+    settings.maxstack =
+        debug_number(key, value, kStackMinAllowed, kStackMaxAllowed);
   } else {
     print("unknown GOROUTINE_DEBUG setting %s (ignored)", key);
   }
@@ -140,6 +140,28 @@ struct FatalMessage {
 }
 
 } // namespace
+
+uint64_t parse_setting(const char *prefix, const char *name, const char *value,
+                       uint64_t min, uint64_t max) {
+  uint64_t v = 0;
+  bool overflow = false;
+  const char *p = value;
+  for (; *p >= '0' && *p <= '9'; ++p) {
+    const uint64_t digit = static_cast<uint64_t>(*p - '0');
+    overflow |= v > (kMaxU64 - digit) / 10;
+    v = v * 10 + digit;
+  }
+  if (p == value || *p != '\0')
+    fatal("%s%s=%s is not an unsigned decimal number", prefix, name, value);
+  if (overflow || v < min || v > max) {
+    if (min == 0 && max == 1)
+      fatal("%s%s=%s must be 0 or 1", prefix, name, value);
+    fatal("%s%s=%s must be between %llu and %llu", prefix, name, value,
+          static_cast<unsigned long long>(min),
+          static_cast<unsigned long long>(max));
+  }
+  return v;
+}
 
 void init_settings() {
   static std::once_flag once;

@@ -812,13 +812,11 @@ static void *mstart(void *arg) {
 // ---- Start-up ---------------------------------------------------------------
 
 static int default_procs() {
-  if (const char *env = std::getenv("GOROUTINE_MAXPROCS")) {
-    char *end = nullptr;
-    const long n = std::strtol(env, &end, 10);
-    if (end == env || *end != '\0' || n < 1 || n > 1024)
-      fatal("GOROUTINE_MAXPROCS=%s must be a number from 1 to 1024", env);
-    return static_cast<int>(n);
-  }
+  // As with Go's GOMAXPROCS, an empty value means unset.
+  const char *env = std::getenv("GOROUTINE_MAXPROCS");
+  if (env != nullptr && *env != '\0')
+    return static_cast<int>(
+        parse_setting("", "GOROUTINE_MAXPROCS", env, 1, 1024));
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0)
     return std::max(1, CPU_COUNT(&set));

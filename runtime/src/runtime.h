@@ -213,6 +213,10 @@ extern Counters counters;
 
 // Reads GOROUTINE_DEBUG once; later calls return at once.
 void init_settings();
+// The value of setting `name` (reported as prefix + name=value): decimal
+// digits only, from min to max; anything else is a fatal error naming it.
+uint64_t parse_setting(const char *prefix, const char *name, const char *value,
+                       uint64_t min, uint64_t max);
 // Makes uncaught exceptions in goroutines print like Go panics (panic.cpp).
 void panic_init();
 

@@ -62,7 +62,8 @@ TEST_CASE("bad GOROUTINE_DEBUG values are named", "[fatal]") {
   test::ChildResult r =
       test::run_fatal_case("ok", "GOROUTINE_DEBUG=stackmove=abc");
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Contains("GOROUTINE_DEBUG: stackmove=abc is not a number"));
+  CHECK_THAT(r.err, Contains("fatal error: GOROUTINE_DEBUG: stackmove=abc is "
+                             "not an unsigned decimal number"));
   r = test::run_fatal_case("ok", "GOROUTINE_DEBUG=stackmin=3000");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("stackmin=3000 must be a power of two"));
@@ -91,6 +92,74 @@ TEST_CASE("go::yield in a signal handler is refused", "[fatal]") {
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("fatal error: go::yield or a blocking operation "
                              "in a signal handler"));
+}
+
+TEST_CASE("every setting is a plain decimal number in its range", "[fatal]") {
+  struct Case {
+    const char *env, *message; // message: nullptr if accepted
+  };
+  for (const Case c : {
+           // Signs, spaces, base prefixes and empty values are refused.
+           Case{"GOROUTINE_DEBUG=stackmove=-5",
+                "GOROUTINE_DEBUG: stackmove=-5 is not an unsigned decimal "
+                "number"},
+           Case{"GOROUTINE_DEBUG=stackmove=+5", "stackmove=+5 is not an"},
+           Case{"GOROUTINE_DEBUG=stackmove= 4", "stackmove= 4 is not an"},
+           Case{"GOROUTINE_DEBUG=stackmove=4 ", "stackmove=4  is not an"},
+           Case{"GOROUTINE_DEBUG=stackmove=0x10", "stackmove=0x10 is not an"},
+           Case{"GOROUTINE_DEBUG=stackmove=", "stackmove= is not an"},
+           Case{"GOROUTINE_DEBUG=preemptms=-3",
+                "GOROUTINE_DEBUG: preemptms=-3 is not an unsigned decimal "
+                "number"},
+           // Overflow and each setting's range.
+           Case{"GOROUTINE_DEBUG=stackmove=18446744073709551616",
+                "GOROUTINE_DEBUG: stackmove=18446744073709551616 must be "
+                "between 0 and 18446744073709551615"},
+           Case{"GOROUTINE_DEBUG=compactpark=99999999999999999999999",
+                "compactpark=99999999999999999999999 must be between 0 and "},
+           Case{"GOROUTINE_DEBUG=preemptms=0",
+                "GOROUTINE_DEBUG: preemptms=0 must be between 1 and 86400000"},
+           Case{"GOROUTINE_DEBUG=preemptms=86400001",
+                "preemptms=86400001 must be between 1 and 86400000"},
+           Case{"GOROUTINE_DEBUG=guardpages=2",
+                "GOROUTINE_DEBUG: guardpages=2 must be 0 or 1"},
+           Case{"GOROUTINE_DEBUG=maxstack=512",
+                "GOROUTINE_DEBUG: maxstack=512 must be between 1024 and "},
+           Case{"GOROUTINE_MAXPROCS=-1",
+                "fatal error: GOROUTINE_MAXPROCS=-1 is not an unsigned "
+                "decimal number"},
+           Case{"GOROUTINE_MAXPROCS= 4", "GOROUTINE_MAXPROCS= 4 is not an"},
+           Case{"GOROUTINE_MAXPROCS=4 ", "GOROUTINE_MAXPROCS=4  is not an"},
+           Case{"GOROUTINE_MAXPROCS=0",
+                "fatal error: GOROUTINE_MAXPROCS=0 must be between 1 and 1024"},
+           Case{"GOROUTINE_MAXPROCS=1025",
+                "GOROUTINE_MAXPROCS=1025 must be between 1 and 1024"},
+           Case{"GOROUTINE_MAXPROCS=18446744073709551617",
+                "GOROUTINE_MAXPROCS=18446744073709551617 must be between 1 "
+                "and 1024"},
+           // Accepted: an empty GOROUTINE_MAXPROCS is unset, as in Go.
+           Case{"GOROUTINE_MAXPROCS=", nullptr},
+           Case{"GOROUTINE_MAXPROCS=3", nullptr},
+           Case{"GOROUTINE_MAXPROCS=1024", nullptr},
+           Case{"GOROUTINE_DEBUG=stackmove=0,preemptms=1,compactpark=0",
+                nullptr},
+           Case{"GOROUTINE_DEBUG=stackmove=18446744073709551615,"
+                "preemptms=86400000,guardpages=0,stacktrace=0,stackpoison=0,"
+                "stackmin=1024,maxstack=1073741824",
+                nullptr},
+       }) {
+    INFO(c.env);
+    const test::ChildResult r = test::run_fatal_case("ok", c.env);
+    if (c.message == nullptr) {
+      CHECK(r.exit_code == 0);
+      CHECK(r.out == "ok\n");
+      CHECK(r.err.empty());
+    } else {
+      CHECK(r.exit_code == 2);
+      CHECK_THAT(r.err, Contains(c.message));
+      CHECK(r.out.empty());
+    }
+  }
 }
 
 TEST_CASE("go::run inside a goroutine is refused", "[fatal]") {

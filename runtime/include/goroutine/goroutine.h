@@ -25,11 +25,32 @@
 extern "C" {
 #endif
 
+/* A call to goroutine_run from code compiled without the goroutine plugin
+ * (which defines __GOROUTINE_INSTRUMENTED__) is a build error, as go::run's
+ * static_assert is in C++: such code has no stack checks, so it cannot run on
+ * a stack that starts at 2 KiB. Define GOROUTINE_ALLOW_UNINSTRUMENTED to
+ * override. */
+#if !defined(__GOROUTINE_INSTRUMENTED__) &&                                    \
+    !defined(GOROUTINE_ALLOW_UNINSTRUMENTED) && !defined(__cplusplus) &&       \
+    defined(__has_attribute)
+#if __has_attribute(error)
+#define GOROUTINE_RUN_UNINSTRUMENTED                                           \
+  __attribute__((error(                                                        \
+      "this translation unit was not compiled with the goroutine plugin; "     \
+      "its code cannot run on a growable stack. Compile it with "              \
+      "goroutine-clang or -fplugin=<path to libgoroutine-plugin.so>")))
+#endif
+#endif
+#ifndef GOROUTINE_RUN_UNINSTRUMENTED
+#define GOROUTINE_RUN_UNINSTRUMENTED
+#endif
+
 /* Starts the runtime on the calling thread, runs fn(arg) as the main
  * goroutine and returns when it returns. Must not be called from a
  * goroutine. arg is not kept once it returns (so go::run's callable stays in
  * the caller's frame, on the thread's own stack). */
-void goroutine_run(void (*fn)(void *), void *GOROUTINE_NOESCAPE arg);
+GOROUTINE_RUN_UNINSTRUMENTED void goroutine_run(void (*fn)(void *),
+                                                void *GOROUTINE_NOESCAPE arg);
 
 /* Gives up the thread to other goroutines of its P (Go's runtime.Gosched). */
 void goroutine_yield(void);

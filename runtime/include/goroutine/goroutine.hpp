@@ -10,6 +10,11 @@
 // The plugin defines __GOROUTINE_INSTRUMENTED__; go::run refuses to compile
 // without it, because uninstrumented code cannot run on a stack that starts at
 // 2 KiB (define GOROUTINE_ALLOW_UNINSTRUMENTED to override).
+//
+// The headers work with and without -fno-exceptions. Without exceptions,
+// nothing can throw out of a closure's construction or a goroutine, so there is
+// nothing to clean up: an error that would have thrown ends the program
+// (std::terminate or abort, as everywhere under -fno-exceptions).
 #ifndef GOROUTINE_GOROUTINE_HPP
 #define GOROUTINE_GOROUTINE_HPP
 
@@ -138,12 +143,16 @@ template <class Fn, class... Args>
 [[gnu::always_inline]] inline void spawn_closure(Args &&...args) {
   void *mem = goroutine_closure_alloc(sizeof(Fn), alignof(Fn));
   Fn *fn;
+#if __cpp_exceptions
   try {
     fn = ::new (mem) Fn(std::forward<Args>(args)...);
   } catch (...) {
     goroutine_closure_free(mem);
     throw;
   }
+#else
+  fn = ::new (mem) Fn(std::forward<Args>(args)...);
+#endif
   goroutine_spawn_closure(&invoke_closure<Fn>, fn);
 }
 } // namespace detail
