@@ -1,0 +1,289 @@
+//===- StableFrameAddress.cpp - Stack addresses kept as integers ----------===//
+//
+// A goroutine's stack moves when it grows or shrinks, and the runtime
+// relocates every pointer into it. An address kept as an integer in the heap
+// is not found: QuickJS records __builtin_frame_address(0) at start-up as its
+// stack top and compares the current frame address with it on every call;
+// after one move every call "overflows". Interpreters and conservative
+// collectors use the same idiom.
+//
+// A move keeps the distance from the stack's top to every frame, so the
+// runtime offers a stable coordinate for a stack position, fixed for the
+// goroutine's life: goroutine_stable_stack_address (runtime/src/stack.cpp,
+// docs/design.md "Stack addresses kept as integers"). Differences and
+// comparisons between stable values mean what they meant between addresses.
+//
+// This pass finds the values that name a stack position:
+//   - llvm.frameaddress, llvm.sponentry and llvm.stacksave;
+//   - llvm.read_register of rsp, and inline assembly that is just
+//     `mov %rsp, $0` or `lea (%rsp), $0`;
+//   - a probe local, `char probe; (uintptr_t)&probe`: an alloca whose address
+//     is used for nothing but ptrtoint (loads and stores into it allowed);
+// and replaces each integer view of one (its ptrtoint, or the integer the
+// assembly returns) by the stable coordinate, when the integer is only
+// compared, computed with, stored or passed on. An integer that is turned
+// back into a pointer must stay a real address: it is left alone, as is the
+// pointer itself, and a missed remark (goroutine-escape, as the escape
+// analysis's) names the line; so do frame addresses kept as pointers and
+// other inline assembly that reads %rsp. Users convert those by hand with
+// goroutine_stable_stack_address.
+//
+// Runs before the escape analysis: a probe local passed to the runtime
+// function (nocapture) no longer escapes through its integer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "StableFrameAddress.h"
+
+#include <goroutine/abi.h>
+
+#include "llvm/Analysis/OptimizationRemarkEmitter.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InlineAsm.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Regex.h"
+
+using namespace llvm;
+
+namespace goroutine {
+namespace {
+
+constexpr const char *PassName = "goroutine-escape";
+
+// A value that names a stack position, and what to call it in remarks.
+struct Source {
+  Value *V;
+  std::string What;
+  bool RemarkPointerUses; // stacksave's pointer is the compiler's own
+};
+
+// Whether every use of the integer V, followed through arithmetic, casts,
+// phis and selects, treats it as an integer. Sets *Back to the inttoptr (or
+// pointer-typed user) that makes it a pointer again.
+bool integerOnly(Value *V, Instruction **Back) {
+  SmallVector<Value *, 8> Work{V};
+  SmallPtrSet<Value *, 8> Seen{V};
+  while (!Work.empty()) {
+    Value *X = Work.pop_back_val();
+    for (User *U : X->users()) {
+      auto *I = dyn_cast<Instruction>(U);
+      if (I == nullptr)
+        continue;
+      if (isa<IntToPtrInst>(I) || I->getType()->isPtrOrPtrVectorTy()) {
+        *Back = I;
+        return false;
+      }
+      if (isa<BinaryOperator>(I) || isa<CastInst>(I) || isa<PHINode>(I) ||
+          isa<SelectInst>(I) || isa<FreezeInst>(I))
+        if (Seen.insert(I).second)
+          Work.push_back(I);
+      // Compares, stores of the integer, returns and calls use it as is.
+    }
+  }
+  return true;
+}
+
+// `mov %rsp, $0`, `movq %rsp, $0`, `lea (%rsp), $0`, `leaq 0(%rsp), $0`.
+bool readsStackPointerOnly(const InlineAsm &IA) {
+  static const Regex Pattern(
+      "^[[:space:]]*(movq?[[:space:]]+%rsp|"
+      "leaq?[[:space:]]+0?\\(%rsp\\))[[:space:]]*,"
+      "[[:space:]]*\\$\\{?0\\}?[[:space:]]*;?[[:space:]]*$");
+  return Pattern.match(IA.getAsmString()) &&
+         !IA.getConstraintString().empty() &&
+         IA.getConstraintString()[0] == '=';
+}
+
+class Rewriter {
+public:
+  explicit Rewriter(Function &F) : F(F), ORE(&F) {}
+
+  bool run() {
+    SmallVector<Source, 4> Sources;
+    for (Instruction &I : instructions(F))
+      collect(I, Sources);
+    for (Source &S : Sources) {
+      if (S.V->getType()->isPointerTy())
+        pointerSource(S, S.V);
+      else
+        integerSource(S);
+    }
+    for (Instruction *I : Dead)
+      I->eraseFromParent();
+    return Changed;
+  }
+
+private:
+  void collect(Instruction &I, SmallVectorImpl<Source> &Sources) {
+    if (auto *II = dyn_cast<IntrinsicInst>(&I)) {
+      switch (II->getIntrinsicID()) {
+      case Intrinsic::frameaddress:
+        Sources.push_back({II, "frame address", true});
+        return;
+      case Intrinsic::sponentry:
+        Sources.push_back({II, "stack pointer", true});
+        return;
+      case Intrinsic::stacksave:
+        Sources.push_back({II, "stack pointer", false});
+        return;
+      case Intrinsic::read_register: {
+        auto *MD = cast<MDNode>(
+            cast<MetadataAsValue>(II->getArgOperand(0))->getMetadata());
+        auto *Name = dyn_cast<MDString>(MD->getOperand(0));
+        if (Name != nullptr && Name->getString() == "rsp")
+          Sources.push_back({II, "stack pointer", true});
+        return;
+      }
+      default:
+        return;
+      }
+    }
+    if (auto *CB = dyn_cast<CallBase>(&I)) {
+      auto *IA = dyn_cast<InlineAsm>(CB->getCalledOperand());
+      if (IA == nullptr || CB->getType()->isVoidTy() ||
+          !StringRef(IA->getAsmString()).contains("%rsp"))
+        return;
+      if (readsStackPointerOnly(*IA) &&
+          (CB->getType()->isPointerTy() || CB->getType()->isIntegerTy(64)))
+        Sources.push_back({CB, "stack pointer", true});
+      else
+        missed(*CB, "inline assembly reads %rsp: its result is not made "
+                    "stable across stack moves");
+      return;
+    }
+    if (auto *AI = dyn_cast<AllocaInst>(&I); AI && isProbe(*AI))
+      Sources.push_back({AI,
+                         AI->hasName()
+                             ? "address of '" + AI->getName().str() + "'"
+                             : std::string("address of a local"),
+                         false});
+  }
+
+  // A local whose address serves only as a stack position.
+  static bool isProbe(const AllocaInst &AI) {
+    bool Converted = false;
+    for (const User *U : AI.users()) {
+      if (isa<PtrToIntInst>(U))
+        Converted = true;
+      else if (const auto *SI = dyn_cast<StoreInst>(U);
+               SI && SI->getValueOperand() != &AI)
+        continue;
+      else if (isa<LoadInst>(U))
+        continue;
+      else if (const auto *II = dyn_cast<IntrinsicInst>(U);
+               II && II->isLifetimeStartOrEnd())
+        continue;
+      else
+        return false;
+    }
+    return Converted;
+  }
+
+  // P points into the frame (S.V, or an offset from it).
+  void pointerSource(const Source &S, Value *P) {
+    for (User *U : make_early_inc_range(P->users())) {
+      auto *I = dyn_cast<Instruction>(U);
+      if (I == nullptr)
+        continue;
+      if (auto *PI = dyn_cast<PtrToIntInst>(I)) {
+        Instruction *Back = nullptr;
+        if (!integerOnly(PI, &Back)) {
+          missed(*Back, S.What + " is used as an integer and turned back "
+                                 "into a pointer: it is not made stable "
+                                 "across stack moves");
+          continue;
+        }
+        IRBuilder<> B(PI);
+        Value *C = B.CreateZExtOrTrunc(stable(B, P), PI->getType());
+        PI->replaceAllUsesWith(C);
+        Dead.push_back(PI);
+        made(*PI, S);
+      } else if (isa<GetElementPtrInst>(I) ||
+                 (isa<CastInst>(I) && I->getType()->isPointerTy())) {
+        pointerSource(S, I);
+      } else if (S.RemarkPointerUses &&
+                 ((isa<StoreInst>(I) &&
+                   cast<StoreInst>(I)->getValueOperand() == P) ||
+                  isa<ReturnInst>(I) ||
+                  (isa<CallBase>(I) && !isa<IntrinsicInst>(I) &&
+                   !isStable(cast<CallBase>(I)->getCalledFunction())))) {
+        missed(*I, S.What + " is kept as a pointer: it is not made stable "
+                            "across stack moves");
+      }
+    }
+  }
+
+  // The integer the inline assembly or llvm.read_register returns.
+  void integerSource(const Source &S) {
+    Instruction *I = cast<Instruction>(S.V);
+    Instruction *Back = nullptr;
+    if (!integerOnly(I, &Back)) {
+      missed(*Back, S.What + " is used as an integer and turned back into a "
+                             "pointer: it is not made stable across stack "
+                             "moves");
+      return;
+    }
+    IRBuilder<> B(I->getNextNode());
+    Value *P = B.CreateIntToPtr(I, B.getPtrTy());
+    Value *C = stable(B, P);
+    I->replaceUsesWithIf(C, [&](Use &U) { return U.getUser() != P; });
+    made(*I, S);
+  }
+
+  static bool isStable(const Function *Callee) {
+    return Callee != nullptr &&
+           Callee->getName() == GOROUTINE_STABLE_STACK_ADDRESS_NAME;
+  }
+
+  // uintptr_t goroutine_stable_stack_address(const void *), declared on
+  // first use.
+  Value *stable(IRBuilder<> &B, Value *P) {
+    Changed = true;
+    Module &M = *F.getParent();
+    LLVMContext &Ctx = M.getContext();
+    FunctionCallee Stable = M.getOrInsertFunction(
+        GOROUTINE_STABLE_STACK_ADDRESS_NAME,
+        FunctionType::get(M.getDataLayout().getIntPtrType(Ctx),
+                          {PointerType::getUnqual(Ctx)}, false));
+    CallInst *C = B.CreateCall(Stable, {P});
+    C->addParamAttr(0, Attribute::NoCapture);
+    C->addParamAttr(0, Attribute::ReadNone);
+    C->setDoesNotThrow();
+    return C;
+  }
+
+  void made(Instruction &I, const Source &S) {
+    ORE.emit([&] {
+      return OptimizationRemark(PassName, "StableStackAddress", &I)
+             << S.What << " kept as an integer: made stable across stack moves";
+    });
+  }
+
+  void missed(Instruction &I, const std::string &Msg) {
+    ORE.emit([&] {
+      return OptimizationRemarkMissed(PassName, "UnstableStackAddress", &I)
+             << Msg << " (convert it with " GOROUTINE_STABLE_STACK_ADDRESS_NAME
+             << ")";
+    });
+  }
+
+  Function &F;
+  OptimizationRemarkEmitter ORE;
+  SmallVector<Instruction *, 4> Dead;
+  bool Changed = false;
+};
+
+} // namespace
+
+PreservedAnalyses StableFrameAddressPass::run(Module &M,
+                                              ModuleAnalysisManager &) {
+  bool Changed = false;
+  for (Function &F : M)
+    if (!F.isDeclaration())
+      Changed |= Rewriter(F).run();
+  return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
+}
+
+} // namespace goroutine
