@@ -34,6 +34,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "StableFrameAddress.h"
+#include "EscapeAnalysis.h"
 
 #include <goroutine/abi.h>
 
@@ -44,6 +45,9 @@
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/Regex.h"
+
+#include <set>
+#include <string>
 
 using namespace llvm;
 
@@ -98,7 +102,8 @@ bool readsStackPointerOnly(const InlineAsm &IA) {
 
 class Rewriter {
 public:
-  explicit Rewriter(Function &F) : F(F), ORE(&F) {}
+  Rewriter(Function &F, std::set<std::string> &Said)
+      : F(F), ORE(&F), Said(Said) {}
 
   bool run() {
     SmallVector<Source, 4> Sources;
@@ -154,11 +159,8 @@ private:
       return;
     }
     if (auto *AI = dyn_cast<AllocaInst>(&I); AI && isProbe(*AI))
-      Sources.push_back({AI,
-                         AI->hasName()
-                             ? "address of '" + AI->getName().str() + "'"
-                             : std::string("address of a local"),
-                         false});
+      Sources.push_back(
+          {AI, "address of " + EscapeAnalysis::describe(AI), false});
   }
 
   // A local whose address serves only as a stack position.
@@ -255,22 +257,33 @@ private:
   }
 
   void made(Instruction &I, const Source &S) {
-    ORE.emit([&] {
-      return OptimizationRemark(PassName, "StableStackAddress", &I)
-             << S.What << " kept as an integer: made stable across stack moves";
-    });
+    if (ORE.allowExtraAnalysis(PassName) && once(I, S.What))
+      ORE.emit(OptimizationRemark(PassName, "StableStackAddress", &I)
+               << S.What
+               << " kept as an integer: made stable across stack moves");
   }
 
   void missed(Instruction &I, const std::string &Msg) {
-    ORE.emit([&] {
-      return OptimizationRemarkMissed(PassName, "UnstableStackAddress", &I)
-             << Msg << " (convert it with " GOROUTINE_STABLE_STACK_ADDRESS_NAME
-             << ")";
-    });
+    if (ORE.allowExtraAnalysis(PassName) && once(I, Msg))
+      ORE.emit(OptimizationRemarkMissed(PassName, "UnstableStackAddress", &I)
+               << Msg
+               << " (convert it with " GOROUTINE_STABLE_STACK_ADDRESS_NAME ")");
+  }
+
+  // Inlining copies a line into every caller: say each remark once.
+  bool once(const Instruction &I, const std::string &Msg) {
+    std::string Key = Msg;
+    if (const DebugLoc &DL = I.getDebugLoc())
+      Key += ":" + std::to_string(DL.getLine()) + ":" +
+             std::to_string(DL.getCol());
+    else
+      Key += ":" + F.getName().str();
+    return Said.insert(std::move(Key)).second;
   }
 
   Function &F;
   OptimizationRemarkEmitter ORE;
+  std::set<std::string> &Said;
   SmallVector<Instruction *, 4> Dead;
   bool Changed = false;
 };
@@ -280,9 +293,10 @@ private:
 PreservedAnalyses StableFrameAddressPass::run(Module &M,
                                               ModuleAnalysisManager &) {
   bool Changed = false;
+  std::set<std::string> Said;
   for (Function &F : M)
     if (!F.isDeclaration())
-      Changed |= Rewriter(F).run();
+      Changed |= Rewriter(F, Said).run();
   return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
 }
 
