@@ -17,8 +17,8 @@
 //   - llvm.frameaddress, llvm.sponentry and llvm.stacksave;
 //   - llvm.read_register of rsp, and inline assembly that is just
 //     `mov %rsp, $0` or `lea (%rsp), $0`;
-//   - a probe local, `char probe; (uintptr_t)&probe`: an alloca whose address
-//     is used for nothing but ptrtoint (loads and stores into it allowed);
+//   - a probe local, `char probe; (uintptr_t)&probe`: an alloca used for
+//     nothing but ptrtoint (its contents are never read or written);
 // and replaces each integer view of one (its ptrtoint, or the integer the
 // assembly returns) by the stable coordinate, when the integer is only
 // compared, computed with, stored or passed on. An integer that is turned
@@ -64,8 +64,8 @@ struct Source {
 };
 
 // Whether every use of the integer V, followed through arithmetic, casts,
-// phis and selects, treats it as an integer. Sets *Back to the inttoptr (or
-// pointer-typed user) that makes it a pointer again.
+// phis, selects and local variables' slots (-O0), treats it as an integer. Sets
+// *Back to the inttoptr (or pointer-typed user) that makes it a pointer again.
 bool integerOnly(Value *V, Instruction **Back) {
   SmallVector<Value *, 8> Work{V};
   SmallPtrSet<Value *, 8> Seen{V};
@@ -83,7 +83,20 @@ bool integerOnly(Value *V, Instruction **Back) {
           isa<SelectInst>(I) || isa<FreezeInst>(I))
         if (Seen.insert(I).second)
           Work.push_back(I);
-      // Compares, stores of the integer, returns and calls use it as is.
+      // Stored into a local's slot (-O0): its loads carry the integer on.
+      if (auto *SI = dyn_cast<StoreInst>(I); SI && SI->getValueOperand() == X)
+        if (auto *Slot = dyn_cast<AllocaInst>(SI->getPointerOperand()))
+          for (User *SU : Slot->users()) {
+            auto *LI = dyn_cast<LoadInst>(SU);
+            if (LI == nullptr || !Seen.insert(LI).second)
+              continue;
+            if (LI->getType()->isPtrOrPtrVectorTy()) {
+              *Back = LI;
+              return false;
+            }
+            Work.push_back(LI);
+          }
+      // Compares, other stores, returns and calls use it as is.
     }
   }
   return true;
@@ -163,21 +176,17 @@ private:
           {AI, "address of " + EscapeAnalysis::describe(AI), false});
   }
 
-  // A local whose address serves only as a stack position.
+  // A local whose address serves only as a stack position: nothing but
+  // ptrtoint uses it, not even a load or store (the optimizer turns pointer
+  // stores into integer stores, and a local whose contents are used may be
+  // reached through such a laundered pointer: std::function's storage).
   static bool isProbe(const AllocaInst &AI) {
     bool Converted = false;
     for (const User *U : AI.users()) {
       if (isa<PtrToIntInst>(U))
         Converted = true;
-      else if (const auto *SI = dyn_cast<StoreInst>(U);
-               SI && SI->getValueOperand() != &AI)
-        continue;
-      else if (isa<LoadInst>(U))
-        continue;
       else if (const auto *II = dyn_cast<IntrinsicInst>(U);
-               II && II->isLifetimeStartOrEnd())
-        continue;
-      else
+               !II || !II->isLifetimeStartOrEnd())
         return false;
     }
     return Converted;

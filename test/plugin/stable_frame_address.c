@@ -79,6 +79,18 @@ uintptr_t not_a_probe(void) {
   return (uintptr_t)&x;
 }
 
+// A probe's integer laundered back into a pointer through a local variable's
+// slot (-O0 keeps every variable in memory): stays a real address.
+int *laundered;
+// O0-LABEL: define {{.*}}@launder_probe(
+// O0-NOT: goroutine_stable_stack_address
+// O0: ret void
+void launder_probe(void) {
+  int x;
+  unsigned long bits = (unsigned long)&x;
+  laundered = (int *)bits;
+}
+
 // Turned back into a pointer: must stay a real address.
 // CHECK-LABEL: define {{.*}}@aligned_frame(
 // CHECK-NOT: goroutine_stable_stack_address
