@@ -17,8 +17,6 @@
 //   - llvm.frameaddress, llvm.sponentry and llvm.stacksave;
 //   - llvm.read_register of rsp, and inline assembly that is just
 //     `mov %rsp, $0` or `lea (%rsp), $0`;
-//   - a probe local, `char probe; (uintptr_t)&probe`: an alloca used for
-//     nothing but ptrtoint (its contents are never read or written);
 // and replaces each integer view of one (its ptrtoint, or the integer the
 // assembly returns) by the stable coordinate, when the integer is only
 // compared, computed with, stored or passed on. An integer that is turned
@@ -28,13 +26,15 @@
 // other inline assembly that reads %rsp. Users convert those by hand with
 // goroutine_stable_stack_address.
 //
-// Runs before the escape analysis: a probe local passed to the runtime
-// function (nocapture) no longer escapes through its integer.
+// A probe local, `char probe; (uintptr_t)&probe`, is not recognized: the
+// optimizer stores pointers as integers (SROA, a std::ref in a closure), so a
+// local whose address is only converted to an integer may well be reached
+// through that integer, and must keep its real address. Users convert such
+// probes by hand.
 //
 //===----------------------------------------------------------------------===//
 
 #include "StableFrameAddress.h"
-#include "EscapeAnalysis.h"
 
 #include <goroutine/abi.h>
 
@@ -66,7 +66,14 @@ struct Source {
 // Whether every use of the integer V, followed through arithmetic, casts,
 // phis, selects and local variables' slots (-O0), treats it as an integer. Sets
 // *Back to the inttoptr (or pointer-typed user) that makes it a pointer again.
-bool integerOnly(Value *V, Instruction **Back) {
+// Partners gets the other integer views of pointers it is compared with or
+// subtracted from (`(uintptr_t)p < (uintptr_t)__builtin_frame_address(0)`):
+// they must be in the same coordinates. With InFunction, the integer must not
+// leave the function either (stored, passed or returned): a partner's pointer
+// may be reached through it.
+bool integerOnly(Value *V, Instruction **Back,
+                 SmallVectorImpl<PtrToIntInst *> *Partners = nullptr,
+                 bool InFunction = false) {
   SmallVector<Value *, 8> Work{V};
   SmallPtrSet<Value *, 8> Seen{V};
   while (!Work.empty()) {
@@ -79,10 +86,24 @@ bool integerOnly(Value *V, Instruction **Back) {
         *Back = I;
         return false;
       }
-      if (isa<BinaryOperator>(I) || isa<CastInst>(I) || isa<PHINode>(I) ||
-          isa<SelectInst>(I) || isa<FreezeInst>(I))
-        if (Seen.insert(I).second)
-          Work.push_back(I);
+      const bool Follow = isa<BinaryOperator>(I) || isa<CastInst>(I) ||
+                          isa<PHINode>(I) || isa<SelectInst>(I) ||
+                          isa<FreezeInst>(I);
+      if (Follow && !(InFunction && I->getOpcode() == Instruction::Sub) &&
+          Seen.insert(I).second)
+        Work.push_back(I);
+      // A difference is no pointer any more.
+      const bool Ends = isa<ICmpInst>(I) ||
+                        (InFunction && I->getOpcode() == Instruction::Sub);
+      if (InFunction && !Follow && !Ends) {
+        *Back = I;
+        return false;
+      }
+      if (Partners != nullptr &&
+          (isa<ICmpInst>(I) || I->getOpcode() == Instruction::Sub))
+        for (Value *Op : I->operands())
+          if (auto *Other = dyn_cast<PtrToIntInst>(Op); Other && Other != X)
+            Partners->push_back(Other);
       // Stored into a local's slot (-O0): its loads carry the integer on.
       if (auto *SI = dyn_cast<StoreInst>(I); SI && SI->getValueOperand() == X)
         if (auto *Slot = dyn_cast<AllocaInst>(SI->getPointerOperand()))
@@ -171,25 +192,6 @@ private:
                     "stable across stack moves");
       return;
     }
-    if (auto *AI = dyn_cast<AllocaInst>(&I); AI && isProbe(*AI))
-      Sources.push_back(
-          {AI, "address of " + EscapeAnalysis::describe(AI), false});
-  }
-
-  // A local whose address serves only as a stack position: nothing but
-  // ptrtoint uses it, not even a load or store (the optimizer turns pointer
-  // stores into integer stores, and a local whose contents are used may be
-  // reached through such a laundered pointer: std::function's storage).
-  static bool isProbe(const AllocaInst &AI) {
-    bool Converted = false;
-    for (const User *U : AI.users()) {
-      if (isa<PtrToIntInst>(U))
-        Converted = true;
-      else if (const auto *II = dyn_cast<IntrinsicInst>(U);
-               !II || !II->isLifetimeStartOrEnd())
-        return false;
-    }
-    return Converted;
   }
 
   // P points into the frame (S.V, or an offset from it).
@@ -199,18 +201,22 @@ private:
       if (I == nullptr)
         continue;
       if (auto *PI = dyn_cast<PtrToIntInst>(I)) {
+        if (Done.contains(PI))
+          continue;
         Instruction *Back = nullptr;
-        if (!integerOnly(PI, &Back)) {
+        SmallVector<PtrToIntInst *, 2> Partners;
+        if (!integerOnly(PI, &Back, &Partners)) {
           missed(*Back, S.What + " is used as an integer and turned back "
                                  "into a pointer: it is not made stable "
                                  "across stack moves");
           continue;
         }
-        IRBuilder<> B(PI);
-        Value *C = B.CreateZExtOrTrunc(stable(B, P), PI->getType());
-        PI->replaceAllUsesWith(C);
-        Dead.push_back(PI);
+        replace(PI);
         made(*PI, S);
+        for (PtrToIntInst *Other : Partners)
+          if (!Done.contains(Other) &&
+              integerOnly(Other, &Back, nullptr, /*InFunction=*/true))
+            replace(Other);
       } else if (isa<GetElementPtrInst>(I) ||
                  (isa<CastInst>(I) && I->getType()->isPointerTy())) {
         pointerSource(S, I);
@@ -226,11 +232,22 @@ private:
     }
   }
 
+  // PI becomes the stable coordinate of its pointer.
+  void replace(PtrToIntInst *PI) {
+    IRBuilder<> B(PI);
+    Value *C =
+        B.CreateZExtOrTrunc(stable(B, PI->getPointerOperand()), PI->getType());
+    PI->replaceAllUsesWith(C);
+    Dead.push_back(PI);
+    Done.insert(PI);
+  }
+
   // The integer the inline assembly or llvm.read_register returns.
   void integerSource(const Source &S) {
     Instruction *I = cast<Instruction>(S.V);
     Instruction *Back = nullptr;
-    if (!integerOnly(I, &Back)) {
+    SmallVector<PtrToIntInst *, 2> Partners;
+    if (!integerOnly(I, &Back, &Partners)) {
       missed(*Back, S.What + " is used as an integer and turned back into a "
                              "pointer: it is not made stable across stack "
                              "moves");
@@ -241,6 +258,10 @@ private:
     Value *C = stable(B, P);
     I->replaceUsesWithIf(C, [&](Use &U) { return U.getUser() != P; });
     made(*I, S);
+    for (PtrToIntInst *Other : Partners)
+      if (!Done.contains(Other) &&
+          integerOnly(Other, &Back, nullptr, /*InFunction=*/true))
+        replace(Other);
   }
 
   static bool isStable(const Function *Callee) {
@@ -294,6 +315,7 @@ private:
   OptimizationRemarkEmitter ORE;
   std::set<std::string> &Said;
   SmallVector<Instruction *, 4> Dead;
+  SmallPtrSet<PtrToIntInst *, 4> Done;
   bool Changed = false;
 };
 
