@@ -68,6 +68,14 @@ uintptr_t probe(void) {
   return (uintptr_t)&c;
 }
 
+// %rsp as a global register variable (llvm.read_register).
+register uintptr_t current_stack_pointer __asm__("rsp");
+// CHECK-LABEL: define {{.*}}@register_stack_pointer(
+// CHECK: %[[R:.*]] = {{.*}}call i64 @llvm.read_register.i64(
+// CHECK: %[[P:.*]] = inttoptr i64 %[[R]] to ptr
+// CHECK: call i64 @goroutine_stable_stack_address(ptr nocapture readnone %[[P]])
+uintptr_t register_stack_pointer(void) { return current_stack_pointer; }
+
 // A pointer compared with a stack position in integers is converted too, so
 // both sides are in the same coordinates ("is p on my stack?"). (-O2 compares
 // the pointers themselves: real addresses, nothing to convert.)
