@@ -26,6 +26,11 @@
 // other inline assembly that reads %rsp. Users convert those by hand with
 // goroutine_stable_stack_address.
 //
+// The integer view of another pointer compared with or subtracted from such
+// an integer in the same function ("is p on my stack?") is converted too, so
+// that both sides are in the same coordinates, when that integer does not
+// leave the function (a pointer stored as an integer must stay real).
+//
 // A probe local, `char probe; (uintptr_t)&probe`, is not recognized: the
 // optimizer stores pointers as integers (SROA, a std::ref in a closure), so a
 // local whose address is only converted to an integer may well be reached
@@ -179,7 +184,7 @@ private:
         return;
       }
     }
-    if (auto *CB = dyn_cast<CallBase>(&I)) {
+    if (auto *CB = dyn_cast<CallInst>(&I)) {
       auto *IA = dyn_cast<InlineAsm>(CB->getCalledOperand());
       if (IA == nullptr || CB->getType()->isVoidTy() ||
           !StringRef(IA->getAsmString()).contains("%rsp"))
@@ -203,20 +208,12 @@ private:
       if (auto *PI = dyn_cast<PtrToIntInst>(I)) {
         if (Done.contains(PI))
           continue;
-        Instruction *Back = nullptr;
         SmallVector<PtrToIntInst *, 2> Partners;
-        if (!integerOnly(PI, &Back, &Partners)) {
-          missed(*Back, S.What + " is used as an integer and turned back "
-                                 "into a pointer: it is not made stable "
-                                 "across stack moves");
+        if (!convertible(S, PI, Partners))
           continue;
-        }
         replace(PI);
         made(*PI, S);
-        for (PtrToIntInst *Other : Partners)
-          if (!Done.contains(Other) &&
-              integerOnly(Other, &Back, nullptr, /*InFunction=*/true))
-            replace(Other);
+        replacePartners(Partners);
       } else if (isa<GetElementPtrInst>(I) ||
                  (isa<CastInst>(I) && I->getType()->isPointerTy())) {
         pointerSource(S, I);
@@ -245,19 +242,31 @@ private:
   // The integer the inline assembly or llvm.read_register returns.
   void integerSource(const Source &S) {
     Instruction *I = cast<Instruction>(S.V);
-    Instruction *Back = nullptr;
     SmallVector<PtrToIntInst *, 2> Partners;
-    if (!integerOnly(I, &Back, &Partners)) {
-      missed(*Back, S.What + " is used as an integer and turned back into a "
-                             "pointer: it is not made stable across stack "
-                             "moves");
+    if (!convertible(S, I, Partners))
       return;
-    }
     IRBuilder<> B(I->getNextNode());
     Value *P = B.CreateIntToPtr(I, B.getPtrTy());
     Value *C = stable(B, P);
     I->replaceUsesWithIf(C, [&](Use &U) { return U.getUser() != P; });
     made(*I, S);
+    replacePartners(Partners);
+  }
+
+  // Whether the integer view Int of S may become a stable coordinate; says
+  // why not where it may not.
+  bool convertible(const Source &S, Value *Int,
+                   SmallVectorImpl<PtrToIntInst *> &Partners) {
+    Instruction *Back = nullptr;
+    if (integerOnly(Int, &Back, &Partners))
+      return true;
+    missed(*Back, S.What + " is used as an integer and turned back into a "
+                           "pointer: it is not made stable across stack moves");
+    return false;
+  }
+
+  void replacePartners(ArrayRef<PtrToIntInst *> Partners) {
+    Instruction *Back = nullptr;
     for (PtrToIntInst *Other : Partners)
       if (!Done.contains(Other) &&
           integerOnly(Other, &Back, nullptr, /*InFunction=*/true))
