@@ -55,11 +55,13 @@ size_t goroutine_stack_size(void);
  * calling goroutine's stack, or when not called from a goroutine (plain
  * threads, before goroutine_run), returns addr unchanged.
  *
- * The plugin applies it by itself to __builtin_frame_address, %rsp read by
- * `mov %rsp` inline assembly and `(uintptr_t)&probe` when the integer is only
- * compared, computed with, stored or passed on; it says where it cannot with
- * a missed remark (-Rpass-missed=goroutine-escape). Costs a few
- * instructions. */
+ * The plugin applies it by itself to the integer view of
+ * __builtin_frame_address(0) and of %rsp (read by `mov %rsp, %0` inline
+ * assembly or a register variable) when the integer is only compared,
+ * computed with, stored or passed on; it says where it cannot with a missed
+ * remark (-Rpass-missed=goroutine-escape). Convert by hand what it cannot,
+ * and the address of a probe local (`char probe; (uintptr_t)&probe`), which
+ * it leaves alone. Costs a call of about a dozen instructions. */
 uintptr_t goroutine_stable_stack_address(const void *GOROUTINE_NOESCAPE addr);
 
 /* Sets the maximum size of a single goroutine stack (default 1 GiB) and
