@@ -8,7 +8,8 @@
 //    declared __attribute__((no_split_stack));
 //  - defines __GOROUTINE_INSTRUMENTED__ for the preprocessor;
 //  - registers the plugin's IR passes to run last in the optimization
-//    pipeline (at -O0 too): VariadicSplit, GoroutineEscape (escape analysis,
+//    pipeline (at -O0 too): VariadicSplit, StableFrameAddress (stack
+//    addresses kept as integers), GoroutineEscape (escape analysis,
 //    heap-to-stack, side stack, remarks), then StackChecks;
 //  - when goroutine-escape remarks are requested (-Rpass=goroutine-escape,
 //    -Rpass-missed, -Rpass-analysis, -fsave-optimization-record) and the
@@ -28,6 +29,7 @@
 
 #include "GoroutineEscape.h"
 #include "Options.h"
+#include "StableFrameAddress.h"
 #include "StackChecks.h"
 #include "ThreadMigration.h"
 #include "VariadicSplit.h"
@@ -102,6 +104,7 @@ protected:
                                                 OptimizationLevel) {
         MPM.addPass(DropNakedSplitStackPass());
         MPM.addPass(VariadicSplitPass());
+        MPM.addPass(StableFrameAddressPass());
         MPM.addPass(GoroutineEscapePass(Opts));
         MPM.addPass(createModuleToFunctionPassAdaptor(StackChecksPass(Opts)));
         MPM.addPass(RecordReservePass(Opts));

@@ -3,8 +3,8 @@
 // Makes the IR passes loadable into opt-19 for IR-level tests, as LLVM tests
 // its own passes:
 //   opt-19 -load-pass-plugin=libgoroutine-passes.so \
-//          -passes=goroutine-variadic-split,goroutine-escape,\
-//                  goroutine-stack-checks in.ll
+//          -passes=goroutine-variadic-split,goroutine-stable-frame-address,\
+//                  goroutine-escape,goroutine-stack-checks in.ll
 // The passes take the plugin's arguments (Options.h) as parameters:
 //   goroutine-stack-checks<reserve=8192;libm-reserve=1024;no-reserve>
 //   goroutine-escape<no-side-stack;no-heap-to-stack;escape-verbose>
@@ -16,6 +16,7 @@
 
 #include "GoroutineEscape.h"
 #include "Options.h"
+#include "StableFrameAddress.h"
 #include "StackChecks.h"
 #include "ThreadMigration.h"
 #include "VariadicSplit.h"
@@ -50,6 +51,10 @@ bool addModulePass(StringRef Name, ModulePassManager &MPM,
                    ArrayRef<PassBuilder::PipelineElement>) {
   if (Name == "goroutine-variadic-split") {
     MPM.addPass(goroutine::VariadicSplitPass());
+    return true;
+  }
+  if (Name == "goroutine-stable-frame-address") {
+    MPM.addPass(goroutine::StableFrameAddressPass());
     return true;
   }
   if (Name == "goroutine-thread-migration") {

@@ -119,6 +119,8 @@ struct Goroutine {
   void (*park_after)(Goroutine *, void *) = nullptr;
   void *park_arg = nullptr;
   std::atomic<ParkState> park_state{ParkState::None};
+  // Stable stack coordinate of stack.hi, fixed for its life (stack.cpp).
+  uintptr_t stable_hi = 0;
   Stack home;              // while parked compacted: its own stack, kept for it
   void **locals = nullptr; // goroutine-local storage (local.cpp)
   size_t num_locals = 0;

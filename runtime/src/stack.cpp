@@ -289,6 +289,7 @@ void stack_init_context(Goroutine *g) {
   f->rbp = 0; // end of the frame chain
   f->return_address = reinterpret_cast<uint64_t>(&goroutine_trampoline);
   g->sched_sp = reinterpret_cast<uintptr_t>(f);
+  g->stable_hi = g->stack.hi | GOROUTINE_STABLE_STACK_BIT;
 }
 
 void stack_shrink(Goroutine *g) {
@@ -398,6 +399,23 @@ extern "C" uintptr_t goroutine_morestack(RegisterFrame *frame,
         reinterpret_cast<uintptr_t>(&goroutine_preempt_stub);
   }
   return resume_sp;
+}
+
+// Stable stack coordinates (docs/design.md, "Stack addresses kept as
+// integers"). A move keeps the distance from hi to every frame, so
+// stable_hi - (hi - addr) names one stack position for the goroutine's whole
+// life. stable_hi is its first stack's hi with GOROUTINE_STABLE_STACK_BIT set:
+// no stable coordinate is a canonical address, so relocation never takes one
+// for a pointer into the stack it is moving (which would shift it), and
+// dereferencing one faults. The plugin calls this on every integer view of a
+// frame address (StableFrameAddress.cpp): keep it a few instructions.
+extern "C" uintptr_t
+goroutine_stable_stack_address(const void *GOROUTINE_NOESCAPE addr) {
+  const auto a = reinterpret_cast<uintptr_t>(addr);
+  const Goroutine *g = this_thread().g;
+  if (g == nullptr || a < g->stack.lo || a > g->stack.hi)
+    return a;
+  return g->stable_hi - (g->stack.hi - a);
 }
 
 // LLVM's split-stack lowering of dynamic allocas calls this (libgcc's name)

@@ -75,6 +75,13 @@
 #define GOROUTINE_SIDE_SP_NAME "__goroutine_side_sp"
 #define GOROUTINE_SIDE_LIMIT_NAME "__goroutine_side_limit"
 #define GOROUTINE_SIDE_ALLOC_NAME "__goroutine_side_alloc"
+/* What the plugin calls on a stack position kept as an integer (a frame
+ * address, %rsp, a probe local's address): uintptr_t (const void *), the
+ * stable coordinate of goroutine.h. Stable coordinates of a goroutine's
+ * stack have this bit set (a non-canonical address: never a pointer, so the
+ * relocation never mistakes one for a stack address). */
+#define GOROUTINE_STABLE_STACK_ADDRESS_NAME "goroutine_stable_stack_address"
+#define GOROUTINE_STABLE_STACK_BIT (UINT64_C(1) << 62)
 
 /* Names of the runtime's own functions, which goroutines call without a
  * reserve: their stack use is bounded (C names, and mangled C++ names in
@@ -225,6 +232,11 @@ static_assert(kPointerParam<&goroutine_chan_recv, GOROUTINE_CHAN_RECV_ELEM>);
 static_assert(
     kPointerParam<&goroutine_chan_recv, GOROUTINE_CHAN_RECV_RECEIVED>);
 static_assert(kPointerParam<&goroutine_select, GOROUTINE_SELECT_CASES>);
+
+// The plugin calls it by name with this type (the conversion fails to
+// compile if the declaration changes).
+inline constexpr uintptr_t (*kStableStackAddress)(const void *) =
+    &goroutine_stable_stack_address;
 
 } // namespace go::contract
 #endif

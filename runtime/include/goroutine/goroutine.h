@@ -63,6 +63,28 @@ uint64_t goroutine_id(void);
  * from a goroutine. */
 size_t goroutine_stack_size(void);
 
+/* The stable coordinate of a position on the calling goroutine's stack.
+ * Goroutine stacks move when they grow or shrink, and only pointers are
+ * relocated: an address kept as an integer (a recorded "stack top", a stack
+ * bound of an interpreter or a conservative collector) goes stale. A move
+ * keeps every frame's distance from the top of the stack, and the stable
+ * coordinate is that distance measured from a base fixed for the goroutine's
+ * life: it never changes while the frame lives, and differences and
+ * comparisons between stable coordinates of one goroutine mean what they
+ * mean between addresses (the stack grows down). It is not an address:
+ * never dereference it (it has bit 62 set). For an address outside the
+ * calling goroutine's stack, or when not called from a goroutine (plain
+ * threads, before goroutine_run), returns addr unchanged.
+ *
+ * The plugin applies it by itself to the integer view of
+ * __builtin_frame_address(0) and of %rsp (read by `mov %rsp, %0` inline
+ * assembly or a register variable) when the integer is only compared,
+ * computed with, stored or passed on; it says where it cannot with a missed
+ * remark (-Rpass-missed=goroutine-escape). Convert by hand what it cannot,
+ * and the address of a probe local (`char probe; (uintptr_t)&probe`), which
+ * it leaves alone. Costs a call of about a dozen instructions. */
+uintptr_t goroutine_stable_stack_address(const void *GOROUTINE_NOESCAPE addr);
+
 /* Sets the maximum size of a single goroutine stack (default 1 GiB) and
  * returns the previous value, like Go's debug.SetMaxStack. A goroutine that
  * needs more dies with "goroutine stack exceeds N-byte limit". */

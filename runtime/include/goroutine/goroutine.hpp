@@ -103,6 +103,12 @@ inline uint64_t goroutine_id() noexcept { return ::goroutine_id(); }
 // The calling goroutine's current stack size in bytes, or 0 outside goroutines.
 inline size_t stack_size() noexcept { return goroutine_stack_size(); }
 
+// The stable coordinate of a position on the calling goroutine's stack, which
+// stack moves do not change (goroutine_stable_stack_address).
+inline uintptr_t stable_stack_address(const void *addr) noexcept {
+  return goroutine_stable_stack_address(addr);
+}
+
 // Sets the maximum stack size of one goroutine (default 1 GiB); returns the
 // previous value. Like Go's debug.SetMaxStack.
 inline size_t set_max_stack(size_t bytes) noexcept {
