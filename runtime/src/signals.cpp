@@ -216,12 +216,7 @@ void signals_init() {
   install_fault_handler(SIGBUS);
 }
 
-// This thread's runtime signal stack, [lo, hi); empty on other threads.
 constinit thread_local uintptr_t signal_stack_lo = 0, signal_stack_hi = 0;
-
-bool on_signal_stack(uintptr_t sp) {
-  return sp - signal_stack_lo < signal_stack_hi - signal_stack_lo;
-}
 
 ThreadSignalStack::ThreadSignalStack() {
   long min = sysconf(_SC_SIGSTKSZ);

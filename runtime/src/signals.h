@@ -13,9 +13,14 @@ namespace go::runtime {
 // installed a handler of its own.
 void signals_init();
 
+// This thread's runtime signal stack, [lo, hi); empty on other threads.
+extern constinit thread_local uintptr_t signal_stack_lo, signal_stack_hi;
+
 // True if sp lies in this thread's runtime signal stack: the code at sp runs
-// in a signal handler.
-bool on_signal_stack(uintptr_t sp);
+// in a signal handler. Inline: every goroutine switch asks.
+inline bool on_signal_stack(uintptr_t sp) {
+  return sp - signal_stack_lo < signal_stack_hi - signal_stack_lo;
+}
 
 // The alternate signal stack of a runtime thread, installed for the lifetime
 // of the object (RAII); the previous one is restored afterwards.
