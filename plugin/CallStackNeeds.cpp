@@ -69,6 +69,11 @@ bool isLibmName(StringRef Name) {
           Name.starts_with("__trunc"));
 }
 
+// The function CB calls, through casts; null for an indirect call.
+const Function *calledFunction(const CallBase &CB) {
+  return dyn_cast<Function>(CB.getCalledOperand()->stripPointerCasts());
+}
+
 bool isRuntimeName(StringRef Name) {
   return any_of(go::contract::kRuntimeNamePrefixes,
                 [&](const char *Prefix) { return Name.starts_with(Prefix); });
@@ -120,8 +125,7 @@ bool isInstrumented(const Function &F) {
 StackNeed stackNeedOfCall(const CallBase &CB) {
   if (CB.isInlineAsm())
     return StackNeed::None;
-  const auto *Callee =
-      dyn_cast<Function>(CB.getCalledOperand()->stripPointerCasts());
+  const Function *Callee = calledFunction(CB);
   if (Callee == nullptr)
     return StackNeed::Reserve; // indirect: could be anything
   if (Callee->isIntrinsic())
@@ -142,8 +146,7 @@ StackNeed stackNeedOfCall(const CallBase &CB) {
 static bool isLeafCall(const CallBase &CB) {
   if (CB.isInlineAsm())
     return true;
-  const auto *Callee =
-      dyn_cast<Function>(CB.getCalledOperand()->stripPointerCasts());
+  const Function *Callee = calledFunction(CB);
   if (Callee == nullptr)
     return false;
   const StringRef Name = Callee->getName();
@@ -155,8 +158,7 @@ static bool isLeafCall(const CallBase &CB) {
 bool mayParkInCall(const CallBase &CB) {
   if (isLeafCall(CB))
     return false;
-  const auto *Callee =
-      dyn_cast<Function>(CB.getCalledOperand()->stripPointerCasts());
+  const Function *Callee = calledFunction(CB);
   if (Callee == nullptr || Callee->isDeclaration() || Callee->isInterposable())
     return true;
   // A function of this module that makes only leaf calls cannot park.

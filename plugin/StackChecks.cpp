@@ -241,17 +241,19 @@ private:
           insertReserveCheck(I, R);
           ++NumReserveChecks;
           Changed = true;
-          Covered = Elide ? R : 0;
         }
-        if (endsCoverage(*I))
-          Covered = 0;
+        Covered = Elide ? coveredAfter(Covered, *I) : 0;
       }
     }
   }
 
-  static bool endsCoverage(const Instruction &I) {
+  // The transfer function: the reserve checked on every path to the point
+  // after I, given `Covered` before it. A site that needs more gets a check
+  // of its own; a call in which the goroutine may park ends all coverage.
+  uint64_t coveredAfter(uint64_t Covered, const Instruction &I) const {
+    Covered = std::max(Covered, reserveFor(I));
     const auto *CB = dyn_cast<CallBase>(&I);
-    return CB != nullptr && mayParkInCall(*CB);
+    return CB != nullptr && mayParkInCall(*CB) ? 0 : Covered;
   }
 
   // The reserve checked on every path into BB: the least over its
@@ -278,12 +280,8 @@ private:
       Again = false;
       for (BasicBlock *BB : RPO) {
         uint64_t Covered = coveredAtEntry(*BB, Out);
-        for (const Instruction &I : *BB) {
-          if (uint64_t R = reserveFor(I); R != 0 && Covered < R)
-            Covered = R; // a check goes here
-          if (endsCoverage(I))
-            Covered = 0;
-        }
+        for (const Instruction &I : *BB)
+          Covered = coveredAfter(Covered, I);
         auto [It, New] = Out.try_emplace(BB, Covered);
         if (New || It->second != Covered) {
           It->second = Covered;
