@@ -217,6 +217,8 @@ __attribute__((visibility("hidden"))) int (*goroutine_system_swapcontext)(
 }
 
 namespace {
+bool system_contexts_probed = false; // the constructor has looked
+
 // True if the C library's functions were found. A -static program has no
 // dynamic linker to find them with (RTLD_NEXT), and libc.a's objects that
 // define them are not linked in, since the runtime's definitions win.
@@ -235,16 +237,19 @@ bool lookup_system_contexts() {
 // uses the ucontext functions runs as usual.
 __attribute__((constructor)) void probe_system_contexts() {
   lookup_system_contexts();
+  system_contexts_probed = true;
 }
 } // namespace
 
-// At a use, if the constructor has not run yet (a library's initializer) or
-// could not find them (never on a goroutine: they start with go::run).
+// At a use: looks them up if the constructor has not run yet (a library's
+// initializer, before any goroutine exists). If it ran and found nothing
+// (a -static program), dies without calling dlsym again, which may be on a
+// small goroutine stack.
 extern "C" __attribute__((visibility("hidden"))) void
 goroutine_find_system_contexts() {
   if (goroutine_system_swapcontext != nullptr)
     return;
-  if (!lookup_system_contexts())
+  if (system_contexts_probed || !lookup_system_contexts())
     fatal("getcontext, setcontext and swapcontext are not available to a "
           "-static program linked with the goroutine runtime (it finds the C "
           "library's through the dynamic linker): link it dynamically");
