@@ -48,7 +48,10 @@ build_seed() { # seed
   [ -f "$d/.built" ] && [ "$d/.built" -nt "$build/lib/libgoroutine.a" ] &&
     [ "$d/.built" -nt "$build/lib/libgoroutine-plugin-impl.so" ] && return 0
   mkdir -p "$d"
-  [ -f "$d/prog.c" ] || csmith --seed "$1" --output "$d/prog.c" >/dev/null
+  # In the seed's folder: csmith writes platform.info into its working
+  # directory, and parallel runs in one folder race on it.
+  [ -f "$d/prog.c" ] || (cd "$d" && csmith --seed "$1" --output prog.c) >/dev/null ||
+    { echo "seed $1: csmith failed" >&2; rm -f "$d/prog.c"; return 1; }
   clang-19 $cflags "$d/prog.c" -o "$d/reference"
   # The reference's output, once: a seed that does not finish cleanly in
   # time is left out of every mode.
